@@ -1,0 +1,236 @@
+"""The grading engine: a submission's answers against every problem's solver.
+
+Generic over problems: it reads each part by its kind, compares it with the
+solver's answer, then with the answers the solver gives when a known mistake is
+switched on, and with the answers it gives from the student's own earlier values
+(error carried forward), and keeps the best-credited match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from grader import feedback
+from grader.compare import READERS, same_answer
+from grader.errors import SubmissionError, ValueReadError
+from grader.problems import Answers, Problem
+from grader.results import (
+    BatchResult, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus,
+)
+from grader.spec import PartSpec, PathSegment
+from grader.submission import LoadedSubmission, SubmissionFolder, read_submission
+from grader.text import closest
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class _Match:
+    """A way the student's value can be explained, with the credit it earns."""
+
+    credit: Fraction
+    messages: tuple[Message, ...]
+    diagnosis: str | None
+
+
+def grade_batch(submissions: Sequence[SubmissionFolder], problems: tuple[Problem, ...], *,
+                answers_file: Path | None = None,
+                progress: Callable[[SubmissionResult], None] | None = None) -> BatchResult:
+    """Grade submissions one by one; one bad submission never stops the rest.
+
+    Args:
+        submissions: From :func:`grader.submission.find_submissions`.
+        problems: The loaded problems.
+        answers_file: A specific answers file to read (when one file was named).
+        progress: Called with each finished result (for a progress bar).
+    """
+    results = []
+    for submission in submissions:
+        result = grade_folder(submission, problems, answers_file=answers_file)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return BatchResult(
+        submissions=tuple(sorted(results, key=lambda r: r.student_id)),
+        max_scores={p.id: p.spec.max_score for p in problems},
+        ungraded_problems=_ungraded_problems(results),
+    )
+
+
+def grade_folder(submission: SubmissionFolder, problems: tuple[Problem, ...], *,
+                 answers_file: Path | None = None) -> SubmissionResult:
+    """Read and grade one submission folder; an unreadable file becomes an ``error`` result."""
+    try:
+        loaded = read_submission(submission, answers_file)
+    except SubmissionError as error:
+        return _error_result(submission.student_id, answers_file, problems,
+                             Message(str(error), f"پرونده پاسخ خوانده نشد: {error}"))
+    try:
+        return grade_submission(loaded, problems)
+    except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as error:
+        # Defence in depth: a grading bug on odd input costs this student a review, not the batch.
+        return _error_result(submission.student_id, loaded.source, problems, Message(
+            f"internal error while grading ({type(error).__name__}); please report this submission",
+            "خطای داخلی هنگام نمره‌دهی؛ لطفاً این پاسخ را گزارش کنید"))
+
+
+def _error_result(student_id: str, source: Path | None, problems: tuple[Problem, ...],
+                  error: Message) -> SubmissionResult:
+    """A submission that could not be graded: every part scores zero with the reason."""
+    results = tuple(
+        ProblemResult(p.id, tuple(PartResult(p.id, part.id, Fraction(0), part.points, Status.ERROR, (error,))
+                                  for part in p.spec.parts))
+        for p in problems)
+    return SubmissionResult(student_id, source, SubmissionStatus.ERROR, results, error=error)
+
+
+def grade_submission(submission: LoadedSubmission, problems: tuple[Problem, ...]) -> SubmissionResult:
+    """Grade a parsed submission against every problem."""
+    data = submission.data
+    warnings: list[Message] = []
+    student = data.get("student")
+    if isinstance(student, dict) and "id" in student and str(student["id"]) != submission.student_id:
+        warnings.append(feedback.id_mismatch(str(student["id"]), submission.student_id))
+    known = {p.id for p in problems}
+    ungraded = tuple(sorted(key for key in data if key != "student" and key not in known))
+    warnings.extend(feedback.ungraded_problem(key, closest(key, known - set(data))) for key in ungraded)
+    results = []
+    for problem in problems:
+        result, problem_warnings = grade_problem(problem, data.get(problem.id, _ABSENT))
+        results.append(result)
+        warnings.extend(problem_warnings)
+    unreadable = any(part.status is Status.INVALID for r in results for part in r.parts)
+    return SubmissionResult(
+        student_id=submission.student_id,
+        source=submission.source,
+        status=SubmissionStatus.PARTIAL if unreadable else SubmissionStatus.GRADED,
+        problems=tuple(results),
+        warnings=tuple(warnings),
+        ungraded_tables=ungraded,
+    )
+
+
+def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Message]]:
+    """Grade one problem's table of answers (``_ABSENT`` when the student gave none)."""
+    spec = problem.spec
+    if table is not _ABSENT and not isinstance(table, dict):
+        message = feedback.not_a_table(spec.id, type(table).__name__)
+        parts = tuple(PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID, (message,))
+                      for part in spec.parts)
+        return ProblemResult(spec.id, parts), []
+    table = {} if table is _ABSENT else table
+
+    read: dict[str, Any] = {}
+    problems_reading: dict[str, PartResult] = {}
+    for part in spec.parts:
+        raw = _lookup(table, part.answer)
+        if raw is _ABSENT:
+            problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.MISSING,
+                                                   (feedback.missing(part.answer_text),))
+            continue
+        try:
+            read[part.answer_text] = READERS[part.kind](raw)
+        except ValueReadError as error:
+            problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID,
+                                                   (feedback.invalid(part.answer_text, error.en, error.fa),))
+
+    carried = problem.solve(given=read) if read else {}
+    carried_mistaken = {m: problem.solve(mistakes=frozenset({m}), given=read) for m in spec.mistakes} if read else {}
+    parts = []
+    for part in spec.parts:
+        if part.id in problems_reading:
+            parts.append(problems_reading[part.id])
+            continue
+        match = _best_match(problem, part, read[part.answer_text], carried, carried_mistaken)
+        parts.append(_part_result(spec.id, part, match))
+    return ProblemResult(spec.id, tuple(parts)), _unknown_keys(spec.id, table, spec.parts)
+
+
+def _best_match(problem: Problem, part: PartSpec, value: Any, carried: Answers,
+                carried_mistaken: Mapping[str, Answers]) -> _Match | None:
+    """The best-credited explanation of ``value``, or None when nothing explains it."""
+    spec = problem.spec
+    path = part.answer_text
+
+    def equals(answers: Answers) -> bool:
+        return path in answers and same_answer(part.kind, value, answers[path], part.tolerance)
+
+    if equals(problem.expected):
+        return _Match(Fraction(1), (feedback.CORRECT,), None)
+    candidates: list[_Match] = []
+    if path in carried and carried[path] != problem.expected[path] and equals(carried):
+        candidates.append(_Match(spec.carried_forward_credit, (feedback.CARRIED_FORWARD,), "carried_forward"))
+    for mistake in spec.mistakes.values():
+        if equals(problem.mistaken[mistake.id]):
+            candidates.append(_Match(mistake.credit, (mistake.message,), mistake.id))
+        elif equals(carried_mistaken.get(mistake.id, {})):
+            candidates.append(_Match(mistake.credit * spec.carried_forward_credit,
+                                     (feedback.with_carried_forward(mistake.message),), mistake.id))
+    # Highest credit wins; on a tie the first found (direct before carried forward) stays.
+    return max(candidates, key=lambda c: c.credit, default=None)
+
+
+def _part_result(problem_id: str, part: PartSpec, match: _Match | None) -> PartResult:
+    if match is None:
+        messages = (feedback.WRONG,) + ((part.hint,) if part.hint else ())
+        return PartResult(problem_id, part.id, Fraction(0), part.points, Status.WRONG, messages)
+    if match.credit == 1:
+        status = Status.CORRECT
+    elif match.credit > 0:
+        status = Status.PARTIAL
+    else:
+        status = Status.WRONG
+    return PartResult(problem_id, part.id, match.credit * part.points, part.points, status,
+                      match.messages, match.diagnosis)
+
+
+def _lookup(table: Any, path: tuple[PathSegment, ...]) -> Any:
+    node = table
+    for segment in path:
+        if isinstance(segment, int):
+            if not isinstance(node, list) or segment >= len(node):
+                return _ABSENT
+        elif not isinstance(node, dict) or segment not in node:
+            return _ABSENT
+        node = node[segment]
+    return node
+
+
+def _unknown_keys(problem_id: str, table: dict[str, Any], parts: Iterable[PartSpec]) -> list[Message]:
+    """Warnings for keys no part reads, and for lists longer than the parts grade."""
+    known: dict[Any, Any] = {}
+    for part in parts:
+        node = known
+        for segment in part.answer:
+            key: Any = segment if isinstance(segment, str) else int
+            node = node.setdefault(key, {})
+            if key is int:
+                node.setdefault("__length__", 0)
+                node["__length__"] = max(node["__length__"], segment + 1)
+    warnings: list[Message] = []
+
+    def walk(value: Any, shape: dict[Any, Any], where: str) -> None:
+        if isinstance(value, dict) and shape and int not in shape:
+            names = [k for k in shape if isinstance(k, str)]
+            for key in sorted(value):
+                if key in shape:
+                    walk(value[key], shape[key], f"{where}.{key}")
+                else:
+                    warnings.append(feedback.unknown_key(f"{where}.{key}", closest(key, names)))
+        elif isinstance(value, list) and int in shape:
+            graded = shape[int]["__length__"]
+            if len(value) > graded:
+                warnings.append(feedback.extra_items(where, len(value), graded))
+            for index, item in enumerate(value[:graded]):
+                walk(item, shape[int], f"{where}[{index}]")
+
+    walk(table, known, problem_id)
+    return warnings
+
+
+def _ungraded_problems(results: Iterable[SubmissionResult]) -> tuple[str, ...]:
+    """Top-level tables some submission holds that no problem folder grades (e.g. problems to come)."""
+    return tuple(sorted({table for result in results for table in result.ungraded_tables}))

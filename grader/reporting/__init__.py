@@ -1,0 +1,4 @@
+"""Turning results into what instructors, students and LMSs read.
+
+The results model knows no formats; each writer here knows one.
+"""

@@ -1,0 +1,100 @@
+"""Results as pandas frames, in the contract's columns and row order."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pandas as pd
+
+from grader.results import BatchResult, Lang, SubmissionResult
+
+SCORES_COLUMNS_AFTER = ("total", "max_total", "status", "notes")
+PARTS_COLUMNS = ("student_id", "problem", "part", "score", "max_score", "status", "feedback", "diagnosis")
+
+
+def points(value: Fraction) -> str:
+    """Points as a CSV shows them: ``4``, ``0.5``, ``0.3333`` (rounded to 4 places)."""
+    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def feedback_text(messages: tuple, lang: Lang) -> str:
+    """Messages joined into one line of feedback."""
+    return " ".join(message.text(lang) for message in messages)
+
+
+def scores_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
+    """One row per student: a column per problem, total, max_total, status, notes.
+
+    ``notes`` extends the contract's columns (it is the last column): why a
+    submission could not be read, then the warnings (unknown keys, id mismatch).
+    """
+    problem_ids = list(batch.max_scores)
+    rows = []
+    for result in batch.submissions:
+        scores = {p.problem: points(p.score) for p in result.problems}
+        rows.append({
+            "student_id": result.student_id,
+            **{pid: scores.get(pid, "") for pid in problem_ids},
+            "total": points(result.total),
+            "max_total": points(batch.max_total),
+            "status": result.status.value,
+            "notes": feedback_text(((result.error,) if result.error else ()) + result.warnings, lang),
+        })
+    frame = pd.DataFrame(rows, columns=["student_id", *problem_ids, *SCORES_COLUMNS_AFTER], dtype=object)
+    return frame.sort_values("student_id", kind="stable").reset_index(drop=True)
+
+
+def parts_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
+    """One row per student and part, sorted by student, problem, part.
+
+    ``diagnosis`` (the id of a recognised mistake) extends the contract's columns.
+    """
+    rows = [
+        {
+            "student_id": result.student_id,
+            "problem": part.problem,
+            "part": part.part,
+            "score": points(part.score),
+            "max_score": points(part.max_score),
+            "status": part.status.value,
+            "feedback": feedback_text(part.feedback, lang),
+            "diagnosis": part.diagnosis or "",
+        }
+        for result in batch.submissions
+        for part in result.parts
+    ]
+    frame = pd.DataFrame(rows, columns=list(PARTS_COLUMNS), dtype=object)
+    return frame.sort_values(["student_id", "problem", "part"], kind="stable").reset_index(drop=True)
+
+
+def submission_dict(result: SubmissionResult, max_scores: dict[str, Fraction], lang: Lang) -> dict:
+    """One submission's results as plain JSON-ready data (``grade check --json``)."""
+    return {
+        "student_id": result.student_id,
+        "source": str(result.source) if result.source else None,
+        "status": result.status.value,
+        "total": float(result.total),
+        "max_total": float(sum(max_scores.values(), Fraction(0))),
+        "error": result.error.text(lang) if result.error else None,
+        "warnings": [w.text(lang) for w in result.warnings],
+        "problems": [
+            {
+                "problem": problem.problem,
+                "score": float(problem.score),
+                "max_score": float(problem.max_score),
+                "parts": [
+                    {
+                        "part": part.part,
+                        "score": float(part.score),
+                        "max_score": float(part.max_score),
+                        "status": part.status.value,
+                        "feedback": feedback_text(part.feedback, lang),
+                        "diagnosis": part.diagnosis,
+                    }
+                    for part in problem.parts
+                ],
+            }
+            for problem in result.problems
+        ],
+    }

@@ -1,0 +1,136 @@
+"""Typed grading results: what the engine produces and the reports consume."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+
+class Status(enum.StrEnum):
+    """The status of one graded part (the contract's `parts.csv` values)."""
+
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    WRONG = "wrong"
+    MISSING = "missing"
+    INVALID = "invalid"
+    NEEDS_REVIEW = "needs_review"
+    ERROR = "error"
+
+
+class SubmissionStatus(enum.StrEnum):
+    """The status of one submission (the contract's `scores.csv` values)."""
+
+    GRADED = "graded"
+    PARTIAL = "partial"
+    ERROR = "error"
+    MISSING = "missing"
+
+
+class Lang(enum.StrEnum):
+    """Languages feedback is written in."""
+
+    EN = "en"
+    FA = "fa"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One piece of feedback, in English and Persian."""
+
+    en: str
+    fa: str
+
+    def text(self, lang: Lang) -> str:
+        """The message in the given language."""
+        return self.fa if lang is Lang.FA else self.en
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """The grade of one part of one problem.
+
+    Attributes:
+        problem: Problem id, e.g. ``q3``.
+        part: Part id, e.g. ``layer1.output_shape``.
+        score: Points given (exact).
+        max_score: Points possible.
+        status: What happened.
+        feedback: Messages for the student, in order.
+        diagnosis: Id of the recognised mistake, if any (e.g. ``no_bias``).
+    """
+
+    problem: str
+    part: str
+    score: Fraction
+    max_score: Fraction
+    status: Status
+    feedback: tuple[Message, ...] = ()
+    diagnosis: str | None = None
+
+
+@dataclass(frozen=True)
+class ProblemResult:
+    """The parts of one problem for one submission."""
+
+    problem: str
+    parts: tuple[PartResult, ...]
+
+    @property
+    def score(self) -> Fraction:
+        """Points given over all parts."""
+        return sum((p.score for p in self.parts), Fraction(0))
+
+    @property
+    def max_score(self) -> Fraction:
+        """Points possible over all parts."""
+        return sum((p.max_score for p in self.parts), Fraction(0))
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Everything the grader found for one submission.
+
+    Attributes:
+        student_id: The submission folder's name.
+        source: The answers file graded, if one was found.
+        status: Overall status.
+        problems: Results per problem, in problem order.
+        warnings: Notes that cost no points (unknown keys, id mismatch).
+        error: Why the submission could not be graded, when ``status`` is error.
+        ungraded_tables: Top-level tables of the answers file that no problem grades.
+    """
+
+    student_id: str
+    source: Path | None
+    status: SubmissionStatus
+    problems: tuple[ProblemResult, ...] = ()
+    warnings: tuple[Message, ...] = ()
+    error: Message | None = None
+    ungraded_tables: tuple[str, ...] = ()
+
+    @property
+    def total(self) -> Fraction:
+        """Points given over all problems."""
+        return sum((p.score for p in self.problems), Fraction(0))
+
+    @property
+    def parts(self) -> tuple[PartResult, ...]:
+        """All part results, in problem then part order."""
+        return tuple(part for problem in self.problems for part in problem.parts)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """The results of a whole class, with the problems' maximum scores."""
+
+    submissions: tuple[SubmissionResult, ...]
+    max_scores: dict[str, Fraction] = field(default_factory=dict)
+    ungraded_problems: tuple[str, ...] = ()
+
+    @property
+    def max_total(self) -> Fraction:
+        """Points possible for the whole assignment."""
+        return sum(self.max_scores.values(), Fraction(0))
