@@ -96,7 +96,7 @@ def grade_submission(submission: LoadedSubmission, problems: tuple[Problem, ...]
         warnings.append(feedback.id_mismatch(str(student["id"]), submission.student_id))
     known = {p.id for p in problems}
     ungraded = tuple(sorted(key for key in data if key != "student" and key not in known))
-    warnings.extend(feedback.ungraded_problem(key, closest(key, known - set(data))) for key in ungraded)
+    warnings.extend(feedback.ungraded_problem(key, closest(key, known)) for key in ungraded)
     results = []
     for problem in problems:
         result, problem_warnings = grade_problem(problem, data.get(problem.id, _ABSENT))

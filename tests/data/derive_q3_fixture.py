@@ -25,8 +25,8 @@ Conventions (mirroring the grader's spec):
 
 Usage (torch is deliberately not a project dependency):
 
-    /tmp/torchvenv/bin/python bench/derive_q3_fixture.py          # write fixture
-    /tmp/torchvenv/bin/python bench/derive_q3_fixture.py --check  # compare only
+    /tmp/torchvenv/bin/python tests/data/derive_q3_fixture.py          # write fixture
+    /tmp/torchvenv/bin/python tests/data/derive_q3_fixture.py --check  # compare only
 
 Without torch the script prints a short message and exits 0.
 """
@@ -40,7 +40,7 @@ import re
 import sys
 from pathlib import Path
 
-FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "data" / "q3_architectures.json"
+FIXTURE = Path(__file__).resolve().parent / "q3_architectures.json"
 
 # ---------------------------------------------------------------------------
 # The architectures.  (name, input [H, W, C], layer strings)

@@ -1,0 +1,94 @@
+"""scores.csv and parts.csv: the contract's columns, order and determinism."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from click.testing import CliRunner
+
+from grader.cli import main
+from grader.reporting.files import write_atomic
+from tests.conftest import PROBLEMS, SUBMISSIONS
+
+SCORES_CONTRACT = ["student_id", "q3", "total", "max_total", "status"]
+PARTS_CONTRACT = ["student_id", "problem", "part", "score", "max_score", "status", "feedback"]
+
+
+def grade_into(out) -> None:
+    """Grade the sample class into ``out``."""
+    result = CliRunner().invoke(main, [str(SUBMISSIONS), "--out", str(out), "--problems", str(PROBLEMS), "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def read_csv(path):
+    """Rows of a CSV file as dicts, and its header."""
+    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    return list(reader), reader.fieldnames
+
+
+def test_columns_follow_the_contract(tmp_path) -> None:
+    """The contract's columns come first, in its order; extensions only follow them."""
+    grade_into(tmp_path)
+    _, scores_header = read_csv(tmp_path / "scores.csv")
+    _, parts_header = read_csv(tmp_path / "parts.csv")
+    assert scores_header[:len(SCORES_CONTRACT)] == SCORES_CONTRACT
+    assert parts_header[:len(PARTS_CONTRACT)] == PARTS_CONTRACT
+
+
+def test_rows_are_sorted(tmp_path) -> None:
+    """Rows are sorted by student id, then problem, then part."""
+    grade_into(tmp_path)
+    parts, _ = read_csv(tmp_path / "parts.csv")
+    keys = [(r["student_id"], r["problem"], r["part"]) for r in parts]
+    assert keys == sorted(keys)
+    scores, _ = read_csv(tmp_path / "scores.csv")
+    assert [r["student_id"] for r in scores] == sorted(r["student_id"] for r in scores)
+
+
+def test_values_are_points_and_statuses(tmp_path) -> None:
+    """Scores are points, statuses are the contract's words, and totals add up."""
+    grade_into(tmp_path)
+    scores, _ = read_csv(tmp_path / "scores.csv")
+    parts, _ = read_csv(tmp_path / "parts.csv")
+    by_id = {r["student_id"]: r for r in scores}
+    assert by_id["mistake-pool-stride"]["q3"] == "5.25" and by_id["mistake-pool-stride"]["max_total"] == "6"
+    assert {r["status"] for r in scores} <= {"graded", "partial", "error", "missing"}
+    assert {r["status"] for r in parts} <= {"correct", "partial", "wrong", "missing", "invalid", "needs_review",
+                                              "error"}
+    for student_id, row in by_id.items():
+        total = sum(float(p["score"]) for p in parts if p["student_id"] == student_id)
+        assert abs(total - float(row["total"])) < 1e-9
+
+
+def test_two_runs_are_byte_identical(tmp_path) -> None:
+    """Grading the same class twice gives byte-identical CSVs."""
+    grade_into(tmp_path / "a")
+    grade_into(tmp_path / "b")
+    for name in ("scores.csv", "parts.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_error_submission_has_a_row_and_a_reason(tmp_path) -> None:
+    """An unreadable submission still has its row, status `error`, and the parser's message in notes."""
+    grade_into(tmp_path)
+    scores, _ = read_csv(tmp_path / "scores.csv")
+    row = next(r for r in scores if r["student_id"] == "malformed-toml")
+    assert row["status"] == "error" and row["total"] == "0" and "line 9" in row["notes"]
+
+
+def test_submissions_are_not_modified(tmp_path) -> None:
+    """Grading leaves every file under submissions/ as it was."""
+    before = {p: p.read_bytes() for p in SUBMISSIONS.rglob("*") if p.is_file()}
+    grade_into(tmp_path)
+    after = {p: p.read_bytes() for p in SUBMISSIONS.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path) -> None:
+    """write_atomic replaces the file whole and leaves no temporary file behind."""
+    target = tmp_path / "r" / "scores.csv"
+    write_atomic(target, "old\n")
+    write_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert [p.name for p in target.parent.iterdir()] == ["scores.csv"]
