@@ -20,7 +20,7 @@ from grader.results import Message
 PathSegment = str | int
 _PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])*", re.ASCII)
 _SEGMENT = re.compile(r"[A-Za-z_]\w*|\[\d+\]", re.ASCII)
-_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class AnswerKind(enum.StrEnum):
@@ -192,7 +192,7 @@ def load_spec(folder: Path, known_mistakes: frozenset[str] = frozenset()) -> Pro
         raise SpecError(file, "", f"not valid TOML: {error}") from None
 
     problem_id = reader.get(data, "id", "", str)
-    if not _ID.match(problem_id):
+    if not _ID.fullmatch(problem_id):
         raise reader.error("id", f"must be lower-case letters, digits and _, starting with a letter; got {problem_id!r}")
     grading = reader.get(data, "grading", "", dict, {})
     default_tolerance = _tolerance(reader, grading, "grading.", Tolerance())

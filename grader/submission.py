@@ -115,6 +115,8 @@ def _parse(source: Path, text: str) -> Any:
     except tomllib.TOMLDecodeError as error:
         # tomllib's message already ends with "(at line L, column C)".
         raise SubmissionError(f"{source.name} is not valid TOML: {error}") from None
+    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
+        raise SubmissionError(f"{source.name} is not valid TOML: {error}") from None
     except RecursionError:
         raise SubmissionError(f"{source.name} is nested too deeply") from None
 

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from grader.errors import ValueReadError
-from grader.text import normalize_digits
+from grader.text import normalize_digits, normalize_letters
 
 MAX_NUMBER_TEXT = 64
 """Longest number string read; longer ones are refused before parsing."""
@@ -33,7 +33,7 @@ _NUMBER = re.compile(
     re.VERBOSE,
 )
 
-_TRUE_WORDS = frozenset({"true", "yes", "y", "1", "بله", "بلی", "آری", "درست", "صحیح", "بلە"})
+_TRUE_WORDS = frozenset({"true", "yes", "y", "1", "بله", "بلی", "آری", "درست", "صحیح"})
 _FALSE_WORDS = frozenset({"false", "no", "n", "0", "خیر", "نه", "نخیر", "غلط", "نادرست"})
 _SHAPE_SEPARATORS = re.compile(r"\s*(?:[x×*,]|\s)\s*", re.IGNORECASE)
 
@@ -187,7 +187,7 @@ def parse_boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and len(value) <= MAX_NUMBER_TEXT:
-        word = normalize_digits(value).strip().casefold()
+        word = normalize_letters(normalize_digits(value)).strip().casefold()
         if word in _TRUE_WORDS:
             return True
         if word in _FALSE_WORDS:

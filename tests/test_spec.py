@@ -124,7 +124,6 @@ BROKEN_SPECS = {
     "upper-case id": (variant('id = "q3"', 'id = "Q3"'), "id", "'Q3'"),
     "id starting with a digit": (variant('id = "q3"', 'id = "3q"'), "id", "'3q'"),
     "id with a dash": (variant('id = "q3"', 'id = "q-3"'), "id", "'q-3'"),
-    "id with a trailing newline": (variant('id = "q3"', 'id = "q3\\n"'), "id", "lower-case"),
     "id not a string": (variant('id = "q3"', "id = 3"), "id", "expected str"),
     "missing parts": (variant(PARTS_BLOCK, ""), "parts", "required"),
     "empty parts": (variant('id = "q3"\n', 'id = "q3"\nparts = []\n', variant(PARTS_BLOCK, "")),
@@ -159,6 +158,17 @@ def test_broken_spec_names_file_and_key(tmp_path, toml, key, fragment):
         load_problem(folder)
     assert_names(info.value, folder / "problem.toml", key)
     assert fragment in info.value.message
+
+
+@pytest.mark.parametrize("toml_id", ['"q3\\n"', '"q3 "', '""', '"q٣"'])
+def test_load_spec_refuses_ids_that_are_not_plain(tmp_path, toml_id):
+    """load_spec itself refuses an id with a trailing newline or space, an empty id or non-ASCII digits."""
+    toml = variant('id = "q3"', f"id = {toml_id}")
+    folder = make_folder(tmp_path, toml)
+    with pytest.raises(SpecError) as info:
+        load_spec(folder, frozenset({"no_bias"}))
+    assert_names(info.value, folder / "problem.toml", "id")
+    assert "lower-case" in info.value.message
 
 
 def test_answer_path_the_solver_does_not_produce(tmp_path):

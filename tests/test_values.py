@@ -354,3 +354,9 @@ def test_format_number(value, text):
 def test_format_number_is_exact(value):
     """The printed text always reads back as the same exact value (no float rounding)."""
     assert parse_number(format_number(value)) == value
+
+
+@pytest.mark.parametrize("word, expected", [("خير", False), ("بلي", True), ("نه", False)])
+def test_boolean_accepts_arabic_keyboard_letters(word, expected) -> None:
+    """Yes/no words typed with Arabic yeh/kaf read like their Persian spellings."""
+    assert parse_boolean(word) is expected

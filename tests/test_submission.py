@@ -1,0 +1,257 @@
+"""Finding and reading submissions (grader.submission)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.errors import GraderError, SubmissionError
+from grader.submission import MAX_ANSWERS_BYTES, SubmissionFolder, find_submissions, read_submission
+
+TOML_ANSWERS = '''\
+[student]
+id = "s001"
+name = "سارا احمدی"
+
+[q3]
+layers = [{ output_shape = [62, 62, 64], params = 4864 }]
+'''
+JSON_ANSWERS = '{"student": {"id": "s001", "name": "سارا احمدی"}, "q3": {"layers": [{"output_shape": [62, 62, 64], "params": 4864}]}}'
+EXPECTED_DATA = {
+    "student": {"id": "s001", "name": "سارا احمدی"},
+    "q3": {"layers": [{"output_shape": [62, 62, 64], "params": 4864}]},
+}
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    """Write a file (text as UTF-8) into ``folder``, creating it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / name
+    if isinstance(content, bytes):
+        file.write_bytes(content)
+    else:
+        file.write_text(content, encoding="utf-8")
+    return file
+
+
+def read_one(folder: Path, name: str, content: str | bytes):
+    """Write one answers file into ``folder`` and read the submission."""
+    write(folder, name, content)
+    return read_submission(SubmissionFolder(folder.name, folder))
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file under ``root`` with its modification time and content."""
+    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# --- find_submissions -------------------------------------------------------------------------
+
+def test_class_folder_sorted_and_hidden_skipped(tmp_path):
+    """A class folder gives one submission per visible sub-folder, sorted by id; hidden folders and loose files are skipped."""
+    for student in ["s003", "s001", "s010", "s002"]:
+        write(tmp_path / student, "answers.toml", TOML_ANSWERS)
+    write(tmp_path / ".git", "answers.toml", TOML_ANSWERS)
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    write(tmp_path, "roster.csv", "student_id\ns001\n")
+    found = find_submissions(tmp_path)
+    assert [s.student_id for s in found] == ["s001", "s002", "s003", "s010"]
+    assert [s.folder for s in found] == [tmp_path / i for i in ["s001", "s002", "s003", "s010"]]
+
+
+def test_class_folder_includes_folders_without_answers(tmp_path):
+    """A student folder with no answers file is still listed, so that it can be reported."""
+    write(tmp_path / "s001", "answers.toml", TOML_ANSWERS)
+    write(tmp_path / "s002", "report.pdf", b"%PDF-1.4")
+    assert [s.student_id for s in find_submissions(tmp_path)] == ["s001", "s002"]
+
+
+@pytest.mark.parametrize("name", ["answers.toml", "answers.json"])
+def test_single_submission_folder(tmp_path, name):
+    """A folder holding an answers file is one submission named after the folder."""
+    folder = tmp_path / "s042"
+    write(folder, name, TOML_ANSWERS if name.endswith("toml") else JSON_ANSWERS)
+    write(folder / "figures", "plot.png", b"\x89PNG")
+    assert find_submissions(folder) == (SubmissionFolder("s042", folder),)
+
+
+@pytest.mark.parametrize("name", ["answers.toml", "answers.json"])
+def test_single_answers_file(tmp_path, name):
+    """An answers file path is one submission whose id is its folder's name."""
+    file = write(tmp_path / "s042", name, TOML_ANSWERS if name.endswith("toml") else JSON_ANSWERS)
+    (found,) = find_submissions(file)
+    assert found.student_id == "s042"
+    assert found.folder == file.parent
+    assert read_submission(found, file).data == EXPECTED_DATA
+
+
+def test_relative_single_folder_uses_real_name(tmp_path, monkeypatch):
+    """Given as '.', a submission folder is still named after the real folder."""
+    folder = tmp_path / "s077"
+    write(folder, "answers.toml", TOML_ANSWERS)
+    monkeypatch.chdir(folder)
+    (found,) = find_submissions(Path("."))
+    assert found.student_id == "s077"
+
+
+def test_missing_path(tmp_path):
+    """A path that does not exist raises GraderError naming it."""
+    with pytest.raises(GraderError) as info:
+        find_submissions(tmp_path / "nowhere")
+    assert "nowhere" in str(info.value)
+
+
+def test_empty_class_folder(tmp_path):
+    """An empty class folder has no submissions."""
+    assert find_submissions(tmp_path) == ()
+
+
+# --- read_submission: good files --------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("answers.toml", TOML_ANSWERS),
+    ("answers.json", JSON_ANSWERS),
+    ("answers.toml", "\ufeff" + TOML_ANSWERS),     # byte-order mark from Windows editors
+    ("answers.json", "\ufeff" + JSON_ANSWERS),
+])
+def test_reads_toml_and_json(tmp_path, name, content):
+    """TOML and JSON answers (with or without a UTF-8 BOM) read as the same table."""
+    loaded = read_one(tmp_path / "s001", name, content)
+    assert loaded.data == EXPECTED_DATA
+    assert loaded.student_id == "s001"
+    assert loaded.source == tmp_path / "s001" / name
+
+
+def test_file_of_exactly_max_size_is_read(tmp_path):
+    """An answers file of exactly MAX_ANSWERS_BYTES is still read."""
+    content = TOML_ANSWERS + "#" * (MAX_ANSWERS_BYTES - len(TOML_ANSWERS.encode()) - 1) + "\n"
+    assert len(content.encode()) == MAX_ANSWERS_BYTES
+    assert read_one(tmp_path / "s001", "answers.toml", content).data == EXPECTED_DATA
+
+
+# --- read_submission: unreadable files --------------------------------------------------------
+
+def test_invalid_utf8(tmp_path):
+    """Bytes that are not UTF-8 raise SubmissionError asking for UTF-8."""
+    with pytest.raises(SubmissionError) as info:
+        read_one(tmp_path / "s001", "answers.toml", 'name = "caf\xe9"\n'.encode("latin-1"))
+    assert "UTF-8" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["answers.toml", "answers.json"])
+def test_oversized_file_refused(tmp_path, name):
+    """A file over MAX_ANSWERS_BYTES is refused as too large, whatever it holds."""
+    with pytest.raises(SubmissionError) as info:
+        read_one(tmp_path / "s001", name, b" " * (MAX_ANSWERS_BYTES + 1))
+    assert "larger than" in str(info.value)
+    assert name in str(info.value)
+
+
+def test_invalid_toml_gives_line_and_column(tmp_path):
+    """Invalid TOML raises SubmissionError with the line and column of the error."""
+    with pytest.raises(SubmissionError) as info:
+        read_one(tmp_path / "s001", "answers.toml", '[q3]\nlayers = [\ny = \n')
+    message = str(info.value)
+    assert "answers.toml is not valid TOML" in message
+    assert re.search(r"line 3, column \d+", message), message
+
+
+def test_invalid_json_gives_line_and_column(tmp_path):
+    """Invalid JSON raises SubmissionError with the line and column of the error."""
+    with pytest.raises(SubmissionError) as info:
+        read_one(tmp_path / "s001", "answers.json", '{"q4": {\n  "y": 0.25,\n  "O": }\n}')
+    message = str(info.value)
+    assert "answers.json is not valid JSON" in message
+    assert "line 3, column 8" in message
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_non_finite_constants_refused(tmp_path, constant):
+    """JSON's non-standard NaN/Infinity constants are refused as invalid JSON."""
+    with pytest.raises(SubmissionError) as info:
+        read_one(tmp_path / "s001", "answers.json", f'{{"q4": {{"y": {constant}}}}}')
+    assert "not valid JSON" in str(info.value)
+    assert constant.lstrip("-") in str(info.value)
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("answers.json", "[" * 100_000 + "]" * 100_000),
+    ("answers.toml", "a = " + "[" * 100_000 + "]" * 100_000),
+], ids=["json", "toml"])
+def test_deep_nesting_refused(tmp_path, name, content):
+    """Absurdly nested arrays raise SubmissionError, not RecursionError."""
+    with pytest.raises(SubmissionError):
+        read_one(tmp_path / "s001", name, content)
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("answers.json", '{"q3": {"layers": [{"params": ' + "9" * 5000 + "}]}}"),
+    ("answers.toml", "[q3]\nlayers = [{ params = " + "9" * 5000 + " }]\n"),
+], ids=["json", "toml"])
+def test_huge_integer_literal_refused(tmp_path, name, content):
+    """An integer literal too long for Python's int() raises SubmissionError, not a bare ValueError."""
+    with pytest.raises(SubmissionError):
+        read_one(tmp_path / "s001", name, content)
+
+
+@pytest.mark.parametrize(("content", "type_name"), [("[1, 2, 3]", "list"), ('"answers"', "str"), ("42", "int"), ("null", "NoneType")])
+def test_json_top_level_must_be_a_table(tmp_path, content, type_name):
+    """A JSON file whose top level is not an object raises SubmissionError naming what it is."""
+    with pytest.raises(SubmissionError) as info:
+        read_one(tmp_path / "s001", "answers.json", content)
+    assert "top level" in str(info.value)
+    assert type_name in str(info.value)
+
+
+def test_both_answer_files_refused(tmp_path):
+    """A folder with both answers.toml and answers.json raises SubmissionError asking to keep one."""
+    folder = tmp_path / "s001"
+    write(folder, "answers.toml", TOML_ANSWERS)
+    with pytest.raises(SubmissionError) as info:
+        read_one(folder, "answers.json", JSON_ANSWERS)
+    assert "both" in str(info.value)
+
+
+def test_no_answer_file_refused(tmp_path):
+    """A folder with no answers file raises SubmissionError naming the expected files."""
+    folder = tmp_path / "s001"
+    write(folder, "answers.txt", TOML_ANSWERS)
+    with pytest.raises(SubmissionError) as info:
+        read_submission(SubmissionFolder("s001", folder))
+    assert "answers.toml" in str(info.value) and "answers.json" in str(info.value)
+
+
+def test_answers_path_that_is_a_folder(tmp_path):
+    """An answers.toml that is a directory cannot be read and raises SubmissionError."""
+    folder = tmp_path / "s001"
+    (folder / "answers.toml").mkdir(parents=True)
+    with pytest.raises(SubmissionError):
+        read_submission(SubmissionFolder("s001", folder), folder / "answers.toml")
+
+
+# --- reading is read-only ---------------------------------------------------------------------
+
+def test_reading_never_modifies_the_folder(tmp_path):
+    """Finding and reading submissions (good and broken) leaves every file's content and mtime unchanged and adds none."""
+    write(tmp_path / "s001", "answers.toml", "\ufeff" + TOML_ANSWERS)
+    write(tmp_path / "s001", "report.pdf", b"%PDF-1.4 binary \x00\xff")
+    write(tmp_path / "s002", "answers.json", JSON_ANSWERS)
+    write(tmp_path / "s002" / "figures", "plot.png", b"\x89PNG\r\n")
+    write(tmp_path / "s003", "answers.toml", "not = [valid\n")
+    write(tmp_path / "s004", "answers.toml", TOML_ANSWERS)
+    write(tmp_path / "s004", "answers.json", JSON_ANSWERS)
+    before = snapshot(tmp_path)
+
+    outcomes = {}
+    for submission in find_submissions(tmp_path):
+        try:
+            outcomes[submission.student_id] = read_submission(submission).data == EXPECTED_DATA
+        except SubmissionError:
+            outcomes[submission.student_id] = None
+    find_submissions(tmp_path / "s001" / "answers.toml")
+
+    assert outcomes == {"s001": True, "s002": True, "s003": None, "s004": None}
+    assert snapshot(tmp_path) == before
