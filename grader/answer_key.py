@@ -8,6 +8,7 @@ from typing import Any
 import json
 import re
 
+from grader.formulas.equivalence import Formula
 from grader.problems import Problem
 from grader.spec import PathSegment
 
@@ -16,6 +17,8 @@ KEY_STUDENT_ID = "answer-key"
 
 def key_value(value: Any) -> Any:
     """A solver's value as TOML writes it: exact numbers stay exact (``"1/3"`` when not a short decimal)."""
+    if isinstance(value, Formula):
+        return str(value.expr).replace("**", "^")  # SymPy's plain form is the contract's plain math
     if isinstance(value, (tuple, list)):
         return [key_value(item) for item in value]
     if isinstance(value, Fraction):

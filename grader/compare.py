@@ -1,21 +1,38 @@
-"""Comparing a student's value with an expected value, per answer kind."""
+"""Reading a student's value as a part's kind, and comparing it with an expected value."""
 
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from grader.spec import AnswerKind, Tolerance
 from grader.values import parse_boolean, parse_integer, parse_matrix, parse_number, parse_shape
 
-READERS: dict[AnswerKind, Callable[[Any], Any]] = {
+_READERS: dict[AnswerKind, Callable[[Any], Any]] = {
     AnswerKind.NUMBER: parse_number,
     AnswerKind.INTEGER: parse_integer,
     AnswerKind.SHAPE: parse_shape,
     AnswerKind.MATRIX: parse_matrix,
     AnswerKind.BOOLEAN: parse_boolean,
 }
-"""How each kind of answer is read from TOML/JSON; each raises ValueReadError."""
+
+
+def read_answer(kind: AnswerKind, raw: Any, symbols: Collection[str]) -> Any:
+    """Read a raw TOML/JSON value as ``kind``.
+
+    Args:
+        kind: The part's answer kind.
+        raw: The student's value.
+        symbols: Symbol names a formula may use (the problem's).
+
+    Raises:
+        ValueReadError: With a message in English and Persian saying what was expected.
+    """
+    if kind is AnswerKind.FORMULA:
+        from grader.formulas.cache import read_formula  # SymPy is imported only for formulas
+
+        return read_formula(raw, symbols)
+    return _READERS[kind](raw)
 
 
 def numbers_close(student: Fraction, expected: Fraction, tolerance: Tolerance) -> bool:
@@ -24,15 +41,23 @@ def numbers_close(student: Fraction, expected: Fraction, tolerance: Tolerance) -
     return difference <= tolerance.abs or difference <= tolerance.rel * abs(expected)
 
 
+def matrix_size(matrix: Any) -> tuple[int, int]:
+    """Rows and columns of a matrix (tuple of rows)."""
+    return len(matrix), len(matrix[0]) if matrix else 0
+
+
 def same_answer(kind: AnswerKind, student: Any, expected: Any, tolerance: Tolerance) -> bool:
     """Whether a read student value equals an expected value of the given kind."""
     if kind is AnswerKind.NUMBER:
         return numbers_close(student, Fraction(expected), tolerance)
     if kind is AnswerKind.MATRIX:
-        return (len(student) == len(expected)
-                and all(len(a) == len(b) for a, b in zip(student, expected))
+        return (matrix_size(student) == matrix_size(expected)
                 and all(numbers_close(x, Fraction(y), tolerance)
                         for a, b in zip(student, expected) for x, y in zip(a, b)))
     if kind is AnswerKind.SHAPE:
         return tuple(student) == tuple(expected)
+    if kind is AnswerKind.FORMULA:
+        from grader.formulas.equivalence import Match, compare
+
+        return compare(student, expected) is Match.EQUAL
     return student == expected

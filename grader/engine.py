@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from grader import feedback
-from grader.compare import READERS, same_answer
+from grader.compare import matrix_size, read_answer, same_answer
 from grader.errors import SubmissionError, ValueReadError
 from grader.problems import Answers, Problem
 from grader.results import (
     BatchResult, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus,
 )
-from grader.spec import PartSpec, PathSegment
+from grader.spec import AnswerKind, PartSpec, PathSegment
 from grader.submission import LoadedSubmission, SubmissionFolder, read_submission
 from grader.text import closest
 
@@ -132,45 +132,113 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
                                                    (feedback.missing(part.answer_text),))
             continue
         try:
-            read[part.answer_text] = READERS[part.kind](raw)
+            value = read_answer(part.kind, raw, problem.symbols)
+            if part.kind is AnswerKind.MATRIX:
+                _check_matrix_size(value, problem.expected[part.answer_text])
+            read[part.answer_text] = value
         except ValueReadError as error:
             problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID,
                                                    (feedback.invalid(part.answer_text, error.en, error.fa),))
 
     carried = problem.solve(given=read) if read else {}
-    carried_mistaken = {m: problem.solve(mistakes=frozenset({m}), given=read) for m in spec.mistakes} if read else {}
+    carried_mistaken = {m: problem.solve(mistakes=frozenset({m}), given=read) for m in problem.mistaken} if read else {}
+    correct = {part.answer_text for part in spec.parts if part.answer_text in read
+               and same_answer(part.kind, read[part.answer_text], problem.expected[part.answer_text], part.tolerance)}
+    contradicted = _contradicted_mistakes(problem, correct)
     parts = []
     for part in spec.parts:
         if part.id in problems_reading:
             parts.append(problems_reading[part.id])
-            continue
-        match = _best_match(problem, part, read[part.answer_text], carried, carried_mistaken)
-        parts.append(_part_result(spec.id, part, match))
+        elif part.answer_text in correct:
+            parts.append(_part_result(spec.id, part, _Match(Fraction(1), (feedback.CORRECT,), None)))
+        else:
+            match = _best_match(problem, part, read[part.answer_text], carried, carried_mistaken, contradicted)
+            parts.append(_part_result(spec.id, part, match))
     return ProblemResult(spec.id, tuple(parts)), _unknown_keys(spec.id, table, spec.parts)
 
 
+def _contradicted_mistakes(problem: Problem, correct: set[str]) -> frozenset[str]:
+    """Mistake switches the student's correct answers rule out.
+
+    A mistake that would have changed an answer the student got right was not
+    made throughout; when another explanation fits a wrong part, it is preferred.
+    """
+    return frozenset(
+        mistake for mistake, answers in problem.mistaken.items()
+        if any(path in answers and answers[path] != problem.expected[path] for path in correct))
+
+
 def _best_match(problem: Problem, part: PartSpec, value: Any, carried: Answers,
-                carried_mistaken: Mapping[str, Answers]) -> _Match | None:
-    """The best-credited explanation of ``value``, or None when nothing explains it."""
+                carried_mistaken: Mapping[str, Answers], contradicted: frozenset[str]) -> _Match | None:
+    """The best explanation of a wrong ``value``, or None when nothing explains it.
+
+    Candidates are the spec's mistakes (solved by the solver, or diagnosed by
+    the engine) and the answers solved from the student's own earlier values.
+    Mistakes the student's other answers rule out are used only when nothing
+    else fits; among the rest the highest credit wins, the first found on a tie.
+    """
     spec = problem.spec
     path = part.answer_text
 
     def equals(answers: Answers) -> bool:
         return path in answers and same_answer(part.kind, value, answers[path], part.tolerance)
 
-    if equals(problem.expected):
-        return _Match(Fraction(1), (feedback.CORRECT,), None)
     candidates: list[_Match] = []
     if path in carried and carried[path] != problem.expected[path] and equals(carried):
         candidates.append(_Match(spec.carried_forward_credit, (feedback.CARRIED_FORWARD,), "carried_forward"))
-    for mistake in spec.mistakes.values():
-        if equals(problem.mistaken[mistake.id]):
-            candidates.append(_Match(mistake.credit, (mistake.message,), mistake.id))
-        elif equals(carried_mistaken.get(mistake.id, {})):
+    if part.kind is AnswerKind.FORMULA:
+        candidates.extend(_formula_matches(problem, part, value))
+    for mistake_id in problem.mistaken:
+        mistake = spec.mistakes[mistake_id]
+        if equals(problem.mistaken[mistake_id]):
+            candidates.append(_Match(mistake.credit, (mistake.message,), mistake_id))
+        elif equals(carried_mistaken.get(mistake_id, {})):
             candidates.append(_Match(mistake.credit * spec.carried_forward_credit,
-                                     (feedback.with_carried_forward(mistake.message),), mistake.id))
-    # Highest credit wins; on a tie the first found (direct before carried forward) stays.
-    return max(candidates, key=lambda c: c.credit, default=None)
+                                     (feedback.with_carried_forward(mistake.message),), mistake_id))
+    plausible = [c for c in candidates if c.diagnosis not in contradicted] or candidates
+    return max(plausible, key=lambda c: c.credit, default=None)
+
+
+def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[_Match]:
+    """The engine's own diagnoses of a wrong formula, for those the spec gives credit."""
+    from grader.formulas.equivalence import Match, compare, diagnose_terms
+
+    mistakes = problem.spec.mistakes
+    expected = problem.expected[part.answer_text]
+    found = []
+
+    def match(mistake_id: str, **fill: str) -> _Match:
+        mistake = mistakes[mistake_id]
+        message = Message(*(_fill(text, fill) for text in (mistake.message.en, mistake.message.fa)))
+        return _Match(mistake.credit, (message,), mistake_id)
+
+    if "number_only" in mistakes and compare(value, expected) is Match.NUMBER_ONLY:
+        found.append(match("number_only"))
+    if "mislabelled" in mistakes:
+        for other in problem.spec.parts:
+            if (other.kind is AnswerKind.FORMULA and other.id != part.id
+                    and compare(value, problem.expected[other.answer_text]) is Match.EQUAL):
+                found.append(match("mislabelled", other=other.answer_text))
+                break
+    report = diagnose_terms(value, expected)
+    if report is not None and report.diagnosis.value in mistakes:
+        found.append(match(report.diagnosis.value, terms=", ".join(report.terms)))
+    return found
+
+
+def _fill(template: str, values: Mapping[str, str]) -> str:
+    """Fill ``{name}`` placeholders of a spec message (plain replace: spec text may hold other braces)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
+
+
+def _check_matrix_size(value: Any, expected: Any) -> None:
+    """A matrix of the wrong size cannot be compared entry by entry: it is invalid, with the expected size."""
+    got, want = matrix_size(value), matrix_size(expected)
+    if got != want:
+        raise ValueReadError(f"expected a {want[0]}×{want[1]} matrix, got {got[0]}×{got[1]}",
+                             f"ماتریسی {want[0]}×{want[1]} انتظار می‌رفت، اما {got[0]}×{got[1]} داده شده است")
 
 
 def _part_result(problem_id: str, part: PartSpec, match: _Match | None) -> PartResult:

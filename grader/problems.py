@@ -6,6 +6,7 @@ provides::
 
     MISTAKES: frozenset[str]   # optional: the mistake switches it implements
     def solve(parameters, *, mistakes=frozenset(), given=None) -> dict[str, value]
+    def symbols(parameters) -> frozenset[str]   # optional: names formulas may use
 
 ``solve`` maps each answer path (``"layers[0].params"``) to the expected value.
 With ``mistakes`` it solves again with those mistakes switched on; with
@@ -38,12 +39,15 @@ class Problem:
         solver: The imported ``solver.py`` module.
         expected: The reference answers for the spec's parameters.
         mistaken: For each mistake in the spec, the answers with it switched on.
+        symbols: Symbol names the problem's formulas may use (from the solver's
+            optional ``symbols(parameters)``).
     """
 
     spec: ProblemSpec
     solver: ModuleType
     expected: Answers
     mistaken: Mapping[str, Answers]
+    symbols: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -105,9 +109,11 @@ def load_problem(folder: Path) -> Problem:
         if part.answer_text not in expected:
             raise SpecError(folder / "problem.toml", f"parts[{index}].answer",
                             f"the solver gives no answer for {part.answer_text!r}")
-    problem = Problem(spec, solver, MappingProxyType(expected), MappingProxyType({}))
-    mistaken = {m: MappingProxyType(problem.solve(mistakes=frozenset({m}))) for m in spec.mistakes}
-    return Problem(spec, solver, problem.expected, MappingProxyType(mistaken))
+    symbols = frozenset(solver.symbols(spec.parameters)) if callable(getattr(solver, "symbols", None)) else frozenset()
+    problem = Problem(spec, solver, MappingProxyType(expected), MappingProxyType({}), symbols)
+    switches = known & set(spec.mistakes)  # the engine's own diagnoses need no solve
+    mistaken = {m: MappingProxyType(problem.solve(mistakes=frozenset({m}))) for m in sorted(switches)}
+    return Problem(spec, solver, problem.expected, MappingProxyType(mistaken), symbols)
 
 
 def _import_solver(folder: Path) -> ModuleType:

@@ -31,6 +31,18 @@ class AnswerKind(enum.StrEnum):
     SHAPE = "shape"
     MATRIX = "matrix"
     BOOLEAN = "boolean"
+    FORMULA = "formula"
+
+
+ENGINE_DIAGNOSES = frozenset({
+    "number_only",       # a formula part answered with a bare number equal to the right value
+    "sign_wrong",        # the formula negated
+    "term_missing",      # reference terms left out ({terms} in the message names them)
+    "term_extra",        # terms that are not in the reference ({terms})
+    "operator_missing",  # a term of higher degree than any in the reference: terms run together ({terms})
+    "mislabelled",       # the right formula of another part ({other} names it)
+})
+"""Diagnoses the engine itself recognises; a spec gives them credit like the solver's mistakes."""
 
 
 @dataclass(frozen=True)
@@ -230,9 +242,9 @@ def load_spec(folder: Path, known_mistakes: frozenset[str] = frozenset()) -> Pro
         prefix = f"mistakes.{mistake_id}."
         if not isinstance(raw, dict):
             raise reader.error(f"mistakes.{mistake_id}", "expected a table")
-        if mistake_id not in known_mistakes:
-            hint = ", ".join(sorted(known_mistakes)) or "none"
-            raise reader.error(f"mistakes.{mistake_id}", f"the solver has no such mistake switch (it has: {hint})")
+        if mistake_id not in known_mistakes | ENGINE_DIAGNOSES:
+            hint = ", ".join(sorted(known_mistakes | ENGINE_DIAGNOSES))
+            raise reader.error(f"mistakes.{mistake_id}", f"neither the solver nor the engine knows this mistake (known: {hint})")
         mistakes[mistake_id] = MistakeSpec(
             mistake_id,
             reader.fraction(raw, "credit", prefix, high=Fraction(1)),

@@ -37,3 +37,8 @@ def q3_layers(*layers: tuple[object, object]) -> str:
 def part(result: SubmissionResult, part_id: str):
     """The result of one part of a submission."""
     return next(p for p in result.parts if p.part == part_id)
+
+
+def problem_result(result: SubmissionResult, problem_id: str):
+    """The result of one problem of a submission."""
+    return next(p for p in result.problems if p.problem == problem_id)

@@ -30,7 +30,7 @@ def test_grade_path_writes_both_reports(runner, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert (tmp_path / "scores.csv").is_file() and (tmp_path / "parts.csv").is_file()
     assert "Graded 8 submissions: 1 error(s)" in result.output
-    assert "Not graded (no problem folder): q1, q2a, q2b, q4" in result.output
+    assert "Not graded (no problem folder): q1, q2a, q2b" in result.output
 
 
 def test_run_subcommand_is_the_default(runner, tmp_path) -> None:
@@ -52,7 +52,7 @@ def test_check_prints_every_part(runner) -> None:
     result = run(runner, "check", str(SUBMISSIONS / "mistake-no-bias"), "--problems", str(PROBLEMS))
     assert result.exit_code == 0
     assert "layer1.params" in result.output and "without the biases" in result.output
-    assert "Total: 5/6" in result.output
+    assert "q3  5/6" in result.output
 
 
 def test_check_json(runner) -> None:
@@ -61,8 +61,9 @@ def test_check_json(runner) -> None:
                  "--problems", str(PROBLEMS))
     data = json.loads(result.output)
     assert result.exit_code == 0
-    assert (data["student_id"], data["total"], data["max_total"], data["status"]) == ("answer-key", 6.0, 6.0, "graded")
-    assert [p["status"] for p in data["problems"][0]["parts"]] == ["correct"] * 6
+    assert (data["student_id"], data["status"]) == ("answer-key", "graded")
+    assert data["total"] == data["max_total"] == sum(p["max_score"] for p in data["problems"])
+    assert {part["status"] for p in data["problems"] for part in p["parts"]} == {"correct"}
 
 
 def test_check_unreadable_file_exits_1(runner) -> None:
@@ -101,7 +102,7 @@ def test_key_command_writes_the_key(runner, tmp_path) -> None:
     out = tmp_path / "answer-key" / "answers.toml"
     assert run(runner, "key", "--out", str(out), "--problems", str(PROBLEMS)).exit_code == 0
     data = json.loads(run(runner, "check", str(out), "--json", "--problems", str(PROBLEMS)).output)
-    assert data["total"] == data["max_total"] == 6.0
+    assert data["total"] == data["max_total"] > 0
 
 
 def test_problems_lists_problems(runner) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from grader.results import Status, SubmissionStatus
 from tests.conftest import SUBMISSIONS
-from tests.helpers import grade_path, grade_text, part, q3_layers
+from tests.helpers import grade_path, grade_text, part, problem_result, q3_layers
 
 KEY = [("[62, 62, 64]", 4864), ("[30, 30, 64]", 36928), ("[10, 10, 64]", 0)]
 
@@ -23,9 +23,9 @@ def with_layer(index: int, shape: str | None = None, params: object | None = Non
 
 def test_key_scores_full_marks(tmp_path, problems) -> None:
     """The key's answers get every Q3 point with every part correct."""
-    result = grade_text(tmp_path, problems, q3_layers(*KEY))
-    assert result.total == 6
-    assert all(p.status is Status.CORRECT for p in result.parts)
+    q3 = problem_result(grade_text(tmp_path, problems, q3_layers(*KEY)), "q3")
+    assert q3.score == 6
+    assert all(p.status is Status.CORRECT for p in q3.parts)
 
 
 @pytest.mark.parametrize("index, shape, params, diagnosed_part, diagnosis, credit", [
@@ -46,7 +46,7 @@ def test_each_mistake_is_named_and_costs_only_its_part(tmp_path, problems, index
     assert (graded.diagnosis, graded.score, graded.status) == (diagnosis, credit, Status.PARTIAL)
     spec = next(p for p in problems if p.id == "q3").spec
     assert graded.feedback[0] == spec.mistakes[diagnosis].message
-    assert all(p.score == p.max_score for p in result.parts if p.part != diagnosed_part)
+    assert all(p.score == p.max_score for p in problem_result(result, "q3").parts if p.part != diagnosed_part)
 
 
 def test_error_carried_forward_gets_full_credit(tmp_path, problems) -> None:
@@ -58,7 +58,7 @@ def test_error_carried_forward_gets_full_credit(tmp_path, problems) -> None:
         graded = part(result, later)
         assert (graded.status, graded.score, graded.diagnosis) == (Status.CORRECT, 1, "carried_forward")
         assert "earlier" in graded.feedback[0].en
-    assert result.total == 5
+    assert problem_result(result, "q3").score == 5
 
 
 def test_mistake_carried_forward_is_recognised(tmp_path, problems) -> None:
@@ -94,15 +94,15 @@ def test_missing_invalid_and_unknown_keys(tmp_path, problems) -> None:
 def test_absent_problem_is_missing(tmp_path, problems) -> None:
     """A submission without [q3] gets every Q3 part `missing` and is still graded."""
     result = grade_text(tmp_path, problems, '[student]\nid = "s001"\n')
-    assert {p.status for p in result.parts} == {Status.MISSING}
+    assert {p.status for p in problem_result(result, "q3").parts} == {Status.MISSING}
     assert result.status is SubmissionStatus.GRADED
 
 
 def test_problem_that_is_not_a_table_is_invalid(tmp_path, problems) -> None:
     """`q3 = 5` makes every Q3 part invalid with a message saying a table is expected."""
-    result = grade_text(tmp_path, problems, "q3 = 5\n")
-    assert {p.status for p in result.parts} == {Status.INVALID}
-    assert "table" in result.parts[0].feedback[0].en
+    q3 = problem_result(grade_text(tmp_path, problems, "q3 = 5\n"), "q3")
+    assert {p.status for p in q3.parts} == {Status.INVALID}
+    assert "table" in q3.parts[0].feedback[0].en
 
 
 def test_extra_layers_and_unknown_problems_warn(tmp_path, problems) -> None:
@@ -118,20 +118,20 @@ def test_extra_layers_and_unknown_problems_warn(tmp_path, problems) -> None:
 def test_student_id_mismatch_is_reported(tmp_path, problems) -> None:
     """[student].id different from the folder name is a warning for that submission only."""
     result = grade_text(tmp_path, problems, '[student]\nid = "someone-else"\n' + q3_layers(*KEY))
-    assert result.total == 6
+    assert problem_result(result, "q3").score == 6
     assert any("someone-else" in w.en for w in result.warnings)
 
 
 def test_persian_digits_and_shape_strings(tmp_path, problems) -> None:
     """Shapes and counts written with Persian digits or as "62×62×64" strings are read exactly."""
     text = q3_layers(('"۶۲×۶۲×۶۴"', '"۴۸۶۴"'), ('"30 x 30 x 64"', 36928), ("[10, 10, 64]", '"٠"'))
-    assert grade_text(tmp_path, problems, text).total == 6
+    assert problem_result(grade_text(tmp_path, problems, text), "q3").score == 6
 
 
 def test_feedback_exists_in_persian(tmp_path, problems) -> None:
     """Every feedback message of a graded mistake has a Persian text."""
     result = grade_text(tmp_path, problems, with_layer(0, params=4800))
-    assert all(m.fa and m.fa != m.en for p in result.parts for m in p.feedback)
+    assert all(m.fa and m.fa != m.en for p in problem_result(result, "q3").parts for m in p.feedback)
 
 
 SAMPLE_EXPECTATIONS = {
@@ -146,12 +146,12 @@ SAMPLE_EXPECTATIONS = {
 
 
 def test_samples_grade_as_documented(problems) -> None:
-    """Each sample scores as its comment says and loses points only on the affected parts."""
+    """Each sample scores on Q3 as its comment says and loses points only on the affected parts."""
     results = {r.student_id: r for r in grade_path(SUBMISSIONS, problems).submissions}
     for student_id, (total, affected) in SAMPLE_EXPECTATIONS.items():
-        result = results[student_id]
-        assert result.total == total, student_id
-        for graded in result.parts:
+        q3 = problem_result(results[student_id], "q3")
+        assert q3.score == total, student_id
+        for graded in q3.parts:
             if graded.part in affected:
                 assert graded.diagnosis == affected[graded.part], (student_id, graded.part)
             else:

@@ -190,12 +190,13 @@ def test_mistake_the_solver_has_no_switch_for(tmp_path):
 
 
 def test_load_spec_without_known_mistakes_refuses_any_mistake(tmp_path):
-    """load_spec with no known mistake switches refuses the spec's [mistakes] and says the solver has none."""
+    """load_spec with no known mistake switches refuses the spec's solver mistakes and lists only the engine's."""
     folder = make_folder(tmp_path, VALID_TOML)
     with pytest.raises(SpecError) as info:
         load_spec(folder)
     assert_names(info.value, folder / "problem.toml", "mistakes.no_bias")
-    assert "none" in info.value.message
+    known = info.value.message.split("known:")[1]
+    assert "sign_wrong" in known and "no_bias" not in known
 
 
 def test_invalid_toml_names_file_and_position(tmp_path):

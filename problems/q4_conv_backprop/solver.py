@@ -1,0 +1,231 @@
+"""Reference solver for Q4: backpropagation through a convolution and a pooling head.
+
+Symbolic with SymPy and general: X and F of any size, stride, zero padding,
+and a head that is global average pooling (the homework) or a sum. The
+forward pass is built from symbols (``O_kl = Σ_ij X_(k−1)s+i,(l−1)s+j · F_ij``,
+the deep-learning convolution, i.e. cross-correlation) and the gradients
+come from differentiating it, so the formulas in ``X_ij``, ``F_ij`` and
+``dL_dO_kl`` are the chain rule itself:
+
+    ∂L/∂F_ij = Σ_kl ∂L/∂O_kl · ∂O_kl/∂F_ij,    ∂L/∂X_ab = Σ_kl ∂L/∂O_kl · ∂O_kl/∂X_ab.
+
+Numbers are the formulas at the spec's X and F, exact (fractions).
+Mistake switches rebuild the same quantities the way a student who makes
+that mistake would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Mapping
+
+import sympy
+
+from grader.errors import SolverError
+from grader.formulas.equivalence import Formula
+from grader.formulas.parse import entry_name, gradient_name, local_name
+
+MISTAKES = frozenset({
+    "kernel_flipped",       # true convolution (kernel rotated 180°) instead of cross-correlation
+    "gap_scale_forgotten",  # dL/dO taken as the upstream gradient, without GAP's 1/n
+    "x_f_swapped",          # X and F exchanged in the gradient formulas
+    "indices_transposed",   # X_ij and F_ij read as X_ji and F_ji
+})
+MAX_SIZE = 8
+"""Largest side of X the solver accepts (formulas grow with the square of the size)."""
+
+Matrix = tuple[tuple[Fraction, ...], ...]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """The problem's parameters, validated."""
+
+    X: Matrix
+    F: Matrix
+    stride: int
+    padding: int
+    head: str
+    upstream: Fraction
+
+    @property
+    def out_size(self) -> tuple[int, int]:
+        """Rows and columns of O."""
+        rows = (len(self.X) + 2 * self.padding - len(self.F)) // self.stride + 1
+        cols = (len(self.X[0]) + 2 * self.padding - len(self.F[0])) // self.stride + 1
+        return rows, cols
+
+
+def _matrix(value: Any, name: str) -> Matrix:
+    if not (isinstance(value, list) and value and all(isinstance(r, list) and r for r in value)
+            and len({len(r) for r in value}) == 1):
+        raise SolverError(f"parameters.{name} must be a non-empty rectangular matrix")
+    if len(value) > MAX_SIZE or len(value[0]) > MAX_SIZE:
+        raise SolverError(f"parameters.{name} is larger than {MAX_SIZE}×{MAX_SIZE}")
+    try:
+        return tuple(tuple(Fraction(str(v)) for v in row) for row in value)
+    except (ValueError, ZeroDivisionError):
+        raise SolverError(f"parameters.{name} must hold numbers") from None
+
+
+def setup(parameters: Mapping[str, Any]) -> Setup:
+    """Validate the parameters (``X``, ``F``, ``stride``, ``padding``, ``head``, ``upstream``).
+
+    Raises:
+        SolverError: Naming the parameter that is wrong.
+    """
+    stride, padding = parameters.get("stride", 1), parameters.get("padding", 0)
+    head = parameters.get("head", "gap")
+    if not isinstance(stride, int) or isinstance(stride, bool) or stride < 1:
+        raise SolverError("parameters.stride must be a positive integer")
+    if not isinstance(padding, int) or isinstance(padding, bool) or padding < 0:
+        raise SolverError("parameters.padding must be a non-negative integer")
+    if head not in ("gap", "sum"):
+        raise SolverError("parameters.head must be 'gap' or 'sum'")
+    result = Setup(_matrix(parameters.get("X"), "X"), _matrix(parameters.get("F"), "F"), stride, padding, head,
+                   Fraction(str(parameters.get("upstream", 1))))
+    if min(result.out_size) < 1:
+        raise SolverError("parameters.F is larger than the padded X")
+    return result
+
+
+def _name(matrix: str, row: int, col: int, transposed: bool) -> sympy.Symbol:
+    return sympy.Symbol(entry_name(matrix, col, row) if transposed else entry_name(matrix, row, col))
+
+
+def forward(s: Setup, mistakes: frozenset[str] = frozenset()) -> dict[tuple[int, int], Any]:
+    """O_kl (1-based) as expressions in the X and F symbols."""
+    kh, kw = len(s.F), len(s.F[0])
+    h, w = len(s.X), len(s.X[0])
+    transposed = "indices_transposed" in mistakes
+    flipped = "kernel_flipped" in mistakes
+    outputs = {}
+    rows, cols = s.out_size
+    for k in range(1, rows + 1):
+        for l in range(1, cols + 1):
+            terms = []
+            for i in range(1, kh + 1):
+                for j in range(1, kw + 1):
+                    a, b = (k - 1) * s.stride + i - s.padding, (l - 1) * s.stride + j - s.padding
+                    if 1 <= a <= h and 1 <= b <= w:  # outside X is zero padding
+                        fi, fj = (kh + 1 - i, kw + 1 - j) if flipped else (i, j)
+                        terms.append(_name("X", a, b, transposed) * _name("F", fi, fj, transposed))
+            outputs[(k, l)] = sympy.Add(*terms)
+    return outputs
+
+
+def symbols(parameters: Mapping[str, Any]) -> frozenset[str]:
+    """Every symbol a student's formula may use: entries of X, F, ∂L/∂O and local gradients."""
+    s = setup(parameters)
+    rows, cols = s.out_size
+    names = {entry_name("X", i, j) for i in range(1, len(s.X) + 1) for j in range(1, len(s.X[0]) + 1)}
+    names |= {entry_name("F", i, j) for i in range(1, len(s.F) + 1) for j in range(1, len(s.F[0]) + 1)}
+    names |= {gradient_name(k, l) for k in range(1, rows + 1) for l in range(1, cols + 1)}
+    names |= set(_local_gradients(s))
+    return frozenset(names)
+
+
+def _local_gradients(s: Setup) -> dict[str, Any]:
+    """∂O_kl/∂F_ij and ∂O_kl/∂X_ab by name, as expressions (the chain rule's local factors)."""
+    outputs = forward(s)
+    definitions = {}
+    for (k, l), o in outputs.items():
+        for matrix, size in (("F", (len(s.F), len(s.F[0]))), ("X", (len(s.X), len(s.X[0])))):
+            for i in range(1, size[0] + 1):
+                for j in range(1, size[1] + 1):
+                    definitions[local_name((k, l), matrix, (i, j))] = sympy.diff(o, sympy.Symbol(entry_name(matrix, i, j)))
+    return definitions
+
+
+def _values(s: Setup, gradients: Mapping[tuple[int, int], Fraction]) -> dict[str, Fraction]:
+    values = {entry_name("X", i + 1, j + 1): v for i, row in enumerate(s.X) for j, v in enumerate(row)}
+    values |= {entry_name("F", i + 1, j + 1): v for i, row in enumerate(s.F) for j, v in enumerate(row)}
+    values |= {gradient_name(k, l): g for (k, l), g in gradients.items()}
+    return values
+
+
+def _number(expr: Any, values: Mapping[str, Fraction]) -> Fraction:
+    value = expr.xreplace({sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in values.items()})
+    return Fraction(int(value.p), int(value.q))
+
+
+def _read_matrix(given: Mapping[str, Any] | None, key: str, rows: int, cols: int) -> Matrix | None:
+    value = (given or {}).get(key)
+    if isinstance(value, tuple) and len(value) == rows and all(len(r) == cols for r in value):
+        return value
+    return None
+
+
+def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset(),
+          given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Expected answers: ``O``, ``y``, ``dL_dO``, ``dL_dF``, ``dL_dX`` and ``formulas.dL_dF11`` ...
+
+    Args:
+        parameters: ``X``, ``F`` (matrices), ``stride``, ``padding``, ``head``
+            (``gap`` or ``sum``) and ``upstream`` (∂L/∂y, default 1).
+        mistakes: Mistake switches to apply.
+        given: The student's own readable answers: ``y`` is then computed from
+            their ``O`` and the numeric gradients from their ``dL_dO``.
+    """
+    s = setup(parameters)
+    rows, cols = s.out_size
+    outputs = forward(s, mistakes)
+    scale = Fraction(1) if s.head == "sum" or "gap_scale_forgotten" in mistakes else Fraction(1, rows * cols)
+    gradients = {key: s.upstream * scale for key in outputs}
+    values = _values(s, gradients)
+    o_values = {key: _number(o, values) for key, o in outputs.items()}
+    own_o = _read_matrix(given, "O", rows, cols)
+    if own_o is not None:  # error carried forward: y from the student's own O
+        o_values = {(k + 1, l + 1): v for k, row in enumerate(own_o) for l, v in enumerate(row)}
+    total = sum(o_values.values(), Fraction(0))
+    answers: dict[str, Any] = {
+        "O": _as_matrix(o_values, rows, cols),
+        "y": total if s.head == "sum" else total / (rows * cols),
+        "dL_dO": _as_matrix(gradients, rows, cols),
+    }
+    own_gradients = _read_matrix(given, "dL_dO", rows, cols)
+    number_values = values if own_gradients is None else _values(
+        s, {(k + 1, l + 1): v for k, row in enumerate(own_gradients) for l, v in enumerate(row)})
+    definitions = _local_gradients(s)
+    upstream = {gradient_name(*key): g for key, g in gradients.items()}
+    for matrix, size in (("F", (len(s.F), len(s.F[0]))), ("X", (len(s.X), len(s.X[0])))):
+        entries = {}
+        for i in range(1, size[0] + 1):
+            for j in range(1, size[1] + 1):
+                wrt = _name(matrix, i, j, "indices_transposed" in mistakes)
+                expr = sympy.Add(*(sympy.Symbol(gradient_name(*key)) * sympy.diff(o, wrt) for key, o in outputs.items()))
+                if "x_f_swapped" in mistakes:
+                    expr = _swap_x_f(expr, s)
+                    if expr is None:
+                        continue
+                answers[f"formulas.dL_d{matrix}{i}{j}" if i < 10 and j < 10 else
+                        f"formulas.{entry_name('dL_d' + matrix, i, j)}"] = Formula(expr, upstream, values, definitions)
+                entries[(i, j)] = _number(expr, number_values)
+        if len(entries) == size[0] * size[1]:
+            answers[f"dL_d{matrix}"] = _as_matrix(entries, *size)
+    return answers
+
+
+def _swap_x_f(expr: Any, s: Setup) -> Any:
+    """``expr`` with every X_ij written as F_ij and back; None when an entry has no counterpart."""
+    known = symbols_of(s)
+    swap = {}
+    for symbol in expr.free_symbols:
+        name = str(symbol)
+        if name[0] in "XF" and name[1:].isdigit():
+            other = ("F" if name[0] == "X" else "X") + name[1:]
+            if other not in known:
+                return None
+            swap[symbol] = sympy.Symbol(other)
+    return expr.xreplace(swap)
+
+
+def symbols_of(s: Setup) -> frozenset[str]:
+    """Entry names of X and F."""
+    return frozenset({entry_name("X", i, j) for i in range(1, len(s.X) + 1) for j in range(1, len(s.X[0]) + 1)}
+                     | {entry_name("F", i, j) for i in range(1, len(s.F) + 1) for j in range(1, len(s.F[0]) + 1)})
+
+
+def _as_matrix(entries: Mapping[tuple[int, int], Fraction], rows: int, cols: int) -> Matrix:
+    return tuple(tuple(entries[(k, l)] for l in range(1, cols + 1)) for k in range(1, rows + 1))
