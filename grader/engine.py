@@ -8,13 +8,14 @@ switched on, and with the answers it gives from the student's own earlier values
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from grader import feedback
-from grader.compare import matrix_size, read_answer, same_answer
+from grader.compare import matrix_size, read_answer, same_answer, same_expected
 from grader.errors import SubmissionError, ValueReadError
 from grader.problems import Answers, Problem
 from grader.results import (
@@ -144,7 +145,11 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
     carried_mistaken = {m: problem.solve(mistakes=frozenset({m}), given=read) for m in problem.mistaken} if read else {}
     correct = {part.answer_text for part in spec.parts if part.answer_text in read
                and same_answer(part.kind, read[part.answer_text], problem.expected[part.answer_text], part.tolerance)}
-    contradicted = _contradicted_mistakes(problem, correct)
+    contradicted = _contradicted_mistakes(problem, [p for p in spec.parts if p.answer_text in correct])
+    candidates = {part.id: _candidates(problem, part, read[part.answer_text], carried, carried_mistaken)
+                  for part in spec.parts if part.answer_text in read and part.answer_text not in correct}
+    # How many parts each diagnosis explains: on equal credit the more consistent explanation wins.
+    support = Counter(match.diagnosis for found in candidates.values() for match in found)
     parts = []
     for part in spec.parts:
         if part.id in problems_reading:
@@ -152,12 +157,13 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
         elif part.answer_text in correct:
             parts.append(_part_result(spec.id, part, _Match(Fraction(1), (feedback.CORRECT,), None)))
         else:
-            match = _best_match(problem, part, read[part.answer_text], carried, carried_mistaken, contradicted)
-            parts.append(_part_result(spec.id, part, match))
+            plausible = [c for c in candidates[part.id] if c.diagnosis not in contradicted] or candidates[part.id]
+            best = max(plausible, key=lambda c: (c.credit, support[c.diagnosis]), default=None)
+            parts.append(_part_result(spec.id, part, best))
     return ProblemResult(spec.id, tuple(parts)), _unknown_keys(spec.id, table, spec.parts)
 
 
-def _contradicted_mistakes(problem: Problem, correct: set[str]) -> frozenset[str]:
+def _contradicted_mistakes(problem: Problem, correct: list[PartSpec]) -> frozenset[str]:
     """Mistake switches the student's correct answers rule out.
 
     A mistake that would have changed an answer the student got right was not
@@ -165,17 +171,20 @@ def _contradicted_mistakes(problem: Problem, correct: set[str]) -> frozenset[str
     """
     return frozenset(
         mistake for mistake, answers in problem.mistaken.items()
-        if any(path in answers and answers[path] != problem.expected[path] for path in correct))
+        if any(part.answer_text in answers
+               and not same_expected(part.kind, answers[part.answer_text], problem.expected[part.answer_text],
+                                     part.tolerance)
+               for part in correct))
 
 
-def _best_match(problem: Problem, part: PartSpec, value: Any, carried: Answers,
-                carried_mistaken: Mapping[str, Answers], contradicted: frozenset[str]) -> _Match | None:
-    """The best explanation of a wrong ``value``, or None when nothing explains it.
+def _candidates(problem: Problem, part: PartSpec, value: Any, carried: Answers,
+                carried_mistaken: Mapping[str, Answers]) -> list[_Match]:
+    """Every explanation of a wrong ``value`` with the credit it earns.
 
     Candidates are the spec's mistakes (solved by the solver, or diagnosed by
     the engine) and the answers solved from the student's own earlier values.
-    Mistakes the student's other answers rule out are used only when nothing
-    else fits; among the rest the highest credit wins, the first found on a tie.
+    The caller prefers those the student's other answers do not rule out, then
+    the highest credit, then the diagnosis that explains the most parts.
     """
     spec = problem.spec
     path = part.answer_text
@@ -184,7 +193,8 @@ def _best_match(problem: Problem, part: PartSpec, value: Any, carried: Answers,
         return path in answers and same_answer(part.kind, value, answers[path], part.tolerance)
 
     candidates: list[_Match] = []
-    if path in carried and carried[path] != problem.expected[path] and equals(carried):
+    if (path in carried and equals(carried)
+            and not same_expected(part.kind, carried[path], problem.expected[path], part.tolerance)):
         candidates.append(_Match(spec.carried_forward_credit, (feedback.CARRIED_FORWARD,), "carried_forward"))
     if part.kind is AnswerKind.FORMULA:
         candidates.extend(_formula_matches(problem, part, value))
@@ -195,8 +205,7 @@ def _best_match(problem: Problem, part: PartSpec, value: Any, carried: Answers,
         elif equals(carried_mistaken.get(mistake_id, {})):
             candidates.append(_Match(mistake.credit * spec.carried_forward_credit,
                                      (feedback.with_carried_forward(mistake.message),), mistake_id))
-    plausible = [c for c in candidates if c.diagnosis not in contradicted] or candidates
-    return max(plausible, key=lambda c: c.credit, default=None)
+    return candidates
 
 
 def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[_Match]:

@@ -32,3 +32,15 @@ def q3_solver() -> ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def q4_solver() -> ModuleType:
+    """The Q4 reference solver module."""
+    name = "tests_q4_solver"
+    spec = importlib.util.spec_from_file_location(name, PROBLEMS / "q4_conv_backprop" / "solver.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

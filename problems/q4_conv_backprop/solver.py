@@ -176,9 +176,8 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
     values = _values(s, gradients)
     o_values = {key: _number(o, values) for key, o in outputs.items()}
     own_o = _read_matrix(given, "O", rows, cols)
-    if own_o is not None:  # error carried forward: y from the student's own O
-        o_values = {(k + 1, l + 1): v for k, row in enumerate(own_o) for l, v in enumerate(row)}
-    total = sum(o_values.values(), Fraction(0))
+    # Error carried forward: y from the student's own O.
+    total = sum((v for row in own_o for v in row) if own_o is not None else o_values.values(), Fraction(0))
     answers: dict[str, Any] = {
         "O": _as_matrix(o_values, rows, cols),
         "y": total if s.head == "sum" else total / (rows * cols),
