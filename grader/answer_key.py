@@ -75,6 +75,9 @@ def _inline(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
+        if ("\n" in value and "\\" not in value and '"' not in value
+                and not any((ord(c) < 0x20 and c not in "\n\t") or c == "\x7f" for c in value)):
+            return '"""\n' + value + '"""'  # essays stay readable as multi-line strings
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, list):
         return "[" + ", ".join(_inline(item) for item in value) + "]"

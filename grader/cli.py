@@ -12,11 +12,13 @@ from grader import __version__
 from grader.answer_key import answer_key_toml
 from grader.engine import grade_batch
 from grader.errors import GraderError
+from grader.overrides import apply_overrides, load_overrides
 from grader.problems import Problem, default_problems_dir, load_problems
 from grader.reporting.console import print_submission, summary_line
 from grader.reporting.files import write_atomic, write_csv_reports
 from grader.reporting.frames import submission_dict
 from grader.results import BatchResult, Lang, SubmissionStatus
+from grader.similarity import DEFAULT_EXCLUDED, similar_essays
 from grader.submission import find_submissions
 
 EXIT_UNREADABLE = 1
@@ -79,18 +81,36 @@ def main() -> None:
               show_default=True, help="Folder the reports are written to.")
 @_problems_option
 @_lang_option
+@click.option("--overrides", "overrides_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="Instructor scores (student_id, problem, part, score, comment) applied on every "
+                                 "run [default: PATH/overrides.csv when it exists].")
+@click.option("--similarity-exclude", default=",".join(DEFAULT_EXCLUDED), show_default=True,
+              help="Comma-separated student ids left out of the similarity report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def run(path: Path, out: Path, problems_dir: Path | None, lang: str, quiet: bool) -> None:
-    """Grade every submission under PATH and write scores.csv and parts.csv.
+def run(path: Path, out: Path, problems_dir: Path | None, lang: str, overrides_file: Path | None,
+        similarity_exclude: str, quiet: bool) -> None:
+    """Grade every submission under PATH and write scores.csv, parts.csv and similarity.csv.
 
     PATH is a class folder (one sub-folder per student, named by student id,
     holding answers.toml or answers.json), one submission folder, or one
     answers file. A submission that cannot be read gets status `error` in
-    the reports; the others are graded as usual.
+    the reports; the others are graded as usual. Essays the machine is unsure
+    about get status `needs_review`; scores in the overrides file replace the
+    machine's and are marked `overridden`.
     """
     problems = _load(problems_dir)
     batch = _grade(path, problems, show_progress=not quiet)
-    written = write_csv_reports(batch, out, Lang(lang))
+    if overrides_file is None and path.is_dir() and (path / "overrides.csv").is_file():
+        overrides_file = path / "overrides.csv"
+    if overrides_file is not None:
+        try:
+            batch, override_warnings = apply_overrides(batch, load_overrides(overrides_file))
+        except GraderError as error:
+            raise click.ClickException(str(error)) from None
+        for warning in override_warnings:
+            click.echo(f"warning: {warning}", err=True)
+    excluded = tuple(s.strip() for s in similarity_exclude.split(",") if s.strip())
+    written = write_csv_reports(batch, out, Lang(lang), similar_essays(batch, exclude=excluded))
     if not quiet:
         click.echo(summary_line(batch))
         if batch.ungraded_problems:

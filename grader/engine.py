@@ -9,7 +9,6 @@ switched on, and with the answers it gives from the student's own earlier values
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -19,22 +18,14 @@ from grader.compare import matrix_size, read_answer, same_answer, same_expected
 from grader.errors import SubmissionError, ValueReadError
 from grader.problems import Answers, Problem
 from grader.results import (
-    BatchResult, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus,
+    BatchResult, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus, Verdict,
 )
-from grader.spec import AnswerKind, PartSpec, PathSegment
+from grader.rubric import MAX_TEXT_CHARS, grade_essay
+from grader.spec import AnswerKind, Check, PartSpec, PathSegment
 from grader.submission import LoadedSubmission, SubmissionFolder, read_submission
 from grader.text import closest
 
 _ABSENT = object()
-
-
-@dataclass(frozen=True)
-class _Match:
-    """A way the student's value can be explained, with the credit it earns."""
-
-    credit: Fraction
-    messages: tuple[Message, ...]
-    diagnosis: str | None
 
 
 def grade_batch(submissions: Sequence[SubmissionFolder], problems: tuple[Problem, ...], *,
@@ -133,34 +124,67 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
                                                    (feedback.missing(part.answer_text),))
             continue
         try:
-            value = read_answer(part.kind, raw, problem.symbols)
-            if part.kind is AnswerKind.MATRIX:
+            value = _read_text(raw) if part.kind is AnswerKind.TEXT else read_answer(part.kind, raw, problem.symbols)
+            if part.kind is AnswerKind.MATRIX and part.check is Check.COMPARE:
                 _check_matrix_size(value, problem.expected[part.answer_text])
             read[part.answer_text] = value
         except ValueReadError as error:
             problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID,
                                                    (feedback.invalid(part.answer_text, error.en, error.fa),))
 
+    judged: dict[str, Verdict] = {}
+    for part in spec.parts:
+        if part.answer_text in read and (part.kind is AnswerKind.TEXT or part.check is Check.SOLVER):
+            try:
+                judged[part.id] = _judge(problem, part, read[part.answer_text], table)
+            except ValueReadError as error:  # e.g. an unreadable value the check also reads
+                del read[part.answer_text]
+                problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID,
+                                                       (feedback.invalid(part.answer_text, error.en, error.fa),))
     carried = problem.solve(given=read) if read else {}
     carried_mistaken = {m: problem.solve(mistakes=frozenset({m}), given=read) for m in problem.mistaken} if read else {}
-    correct = {part.answer_text for part in spec.parts if part.answer_text in read
+    correct = {part.answer_text for part in spec.parts if part.answer_text in read and part.id not in judged
                and same_answer(part.kind, read[part.answer_text], problem.expected[part.answer_text], part.tolerance)}
     contradicted = _contradicted_mistakes(problem, [p for p in spec.parts if p.answer_text in correct])
     candidates = {part.id: _candidates(problem, part, read[part.answer_text], carried, carried_mistaken)
-                  for part in spec.parts if part.answer_text in read and part.answer_text not in correct}
+                  for part in spec.parts
+                  if part.answer_text in read and part.answer_text not in correct and part.id not in judged}
     # How many parts each diagnosis explains: on equal credit the more consistent explanation wins.
     support = Counter(match.diagnosis for found in candidates.values() for match in found)
     parts = []
     for part in spec.parts:
         if part.id in problems_reading:
             parts.append(problems_reading[part.id])
+        elif part.id in judged:
+            text = read[part.answer_text] if part.kind is AnswerKind.TEXT else None
+            parts.append(_part_result(spec.id, part, judged[part.id], text))
         elif part.answer_text in correct:
-            parts.append(_part_result(spec.id, part, _Match(Fraction(1), (feedback.CORRECT,), None)))
+            parts.append(_part_result(spec.id, part, Verdict(Fraction(1), (feedback.CORRECT,), None)))
         else:
             plausible = [c for c in candidates[part.id] if c.diagnosis not in contradicted] or candidates[part.id]
             best = max(plausible, key=lambda c: (c.credit, support[c.diagnosis]), default=None)
             parts.append(_part_result(spec.id, part, best))
     return ProblemResult(spec.id, tuple(parts)), _unknown_keys(spec.id, table, spec.parts)
+
+
+def _read_text(raw: Any) -> str:
+    """An essay: a string, refused before matching when it is absurdly long."""
+    if not isinstance(raw, str):
+        raise ValueReadError(f"expected text (a string), got {type(raw).__name__}",
+                             f"متن (رشته) انتظار می‌رفت، اما {type(raw).__name__} داده شده است")
+    if len(raw) > MAX_TEXT_CHARS:
+        raise ValueReadError(f"text too long ({len(raw)} characters; at most {MAX_TEXT_CHARS})",
+                             f"متن بیش از حد طولانی است ({len(raw)} نویسه؛ حداکثر {MAX_TEXT_CHARS})")
+    return raw
+
+
+def _judge(problem: Problem, part: PartSpec, value: Any, table: dict[str, Any]) -> Verdict:
+    """The verdict of a rubric (essays) or of the solver's ``verify`` (answers with many right forms)."""
+    if part.kind is AnswerKind.TEXT:
+        assert part.rubric is not None  # the spec loader requires one for text parts
+        return grade_essay(part.rubric, value, part.points)
+    verdict = problem.verify(part.answer_text, value, table)
+    return verdict if verdict is not None else Verdict(Fraction(0), (feedback.WRONG,) + ((part.hint,) if part.hint else ()))
 
 
 def _contradicted_mistakes(problem: Problem, correct: list[PartSpec]) -> frozenset[str]:
@@ -178,7 +202,7 @@ def _contradicted_mistakes(problem: Problem, correct: list[PartSpec]) -> frozens
 
 
 def _candidates(problem: Problem, part: PartSpec, value: Any, carried: Answers,
-                carried_mistaken: Mapping[str, Answers]) -> list[_Match]:
+                carried_mistaken: Mapping[str, Answers]) -> list[Verdict]:
     """Every explanation of a wrong ``value`` with the credit it earns.
 
     Candidates are the spec's mistakes (solved by the solver, or diagnosed by
@@ -192,23 +216,23 @@ def _candidates(problem: Problem, part: PartSpec, value: Any, carried: Answers,
     def equals(answers: Answers) -> bool:
         return path in answers and same_answer(part.kind, value, answers[path], part.tolerance)
 
-    candidates: list[_Match] = []
+    candidates: list[Verdict] = []
     if (path in carried and equals(carried)
             and not same_expected(part.kind, carried[path], problem.expected[path], part.tolerance)):
-        candidates.append(_Match(spec.carried_forward_credit, (feedback.CARRIED_FORWARD,), "carried_forward"))
+        candidates.append(Verdict(spec.carried_forward_credit, (feedback.CARRIED_FORWARD,), "carried_forward"))
     if part.kind is AnswerKind.FORMULA:
         candidates.extend(_formula_matches(problem, part, value))
     for mistake_id in problem.mistaken:
         mistake = spec.mistakes[mistake_id]
         if equals(problem.mistaken[mistake_id]):
-            candidates.append(_Match(mistake.credit, (mistake.message,), mistake_id))
+            candidates.append(Verdict(mistake.credit, (mistake.message,), mistake_id))
         elif equals(carried_mistaken.get(mistake_id, {})):
-            candidates.append(_Match(mistake.credit * spec.carried_forward_credit,
+            candidates.append(Verdict(mistake.credit * spec.carried_forward_credit,
                                      (feedback.with_carried_forward(mistake.message),), mistake_id))
     return candidates
 
 
-def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[_Match]:
+def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[Verdict]:
     """The engine's own diagnoses of a wrong formula, for those the spec gives credit."""
     from grader.formulas.equivalence import Match, compare, diagnose_terms
 
@@ -216,10 +240,10 @@ def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[_Matc
     expected = problem.expected[part.answer_text]
     found = []
 
-    def match(mistake_id: str, **fill: str) -> _Match:
+    def match(mistake_id: str, **fill: str) -> Verdict:
         mistake = mistakes[mistake_id]
         message = Message(*(_fill(text, fill) for text in (mistake.message.en, mistake.message.fa)))
-        return _Match(mistake.credit, (message,), mistake_id)
+        return Verdict(mistake.credit, (message,), mistake_id)
 
     if "number_only" in mistakes and compare(value, expected) is Match.NUMBER_ONLY:
         found.append(match("number_only"))
@@ -250,18 +274,20 @@ def _check_matrix_size(value: Any, expected: Any) -> None:
                              f"ماتریسی {want[0]}×{want[1]} انتظار می‌رفت، اما {got[0]}×{got[1]} داده شده است")
 
 
-def _part_result(problem_id: str, part: PartSpec, match: _Match | None) -> PartResult:
+def _part_result(problem_id: str, part: PartSpec, match: Verdict | None, text: str | None = None) -> PartResult:
     if match is None:
         messages = (feedback.WRONG,) + ((part.hint,) if part.hint else ())
         return PartResult(problem_id, part.id, Fraction(0), part.points, Status.WRONG, messages)
-    if match.credit == 1:
+    if match.review:
+        status = Status.NEEDS_REVIEW
+    elif match.credit == 1:
         status = Status.CORRECT
     elif match.credit > 0:
         status = Status.PARTIAL
     else:
         status = Status.WRONG
     return PartResult(problem_id, part.id, match.credit * part.points, part.points, status,
-                      match.messages, match.diagnosis)
+                      match.messages, match.diagnosis, text)
 
 
 def _lookup(table: Any, path: tuple[PathSegment, ...]) -> Any:
@@ -279,9 +305,9 @@ def _lookup(table: Any, path: tuple[PathSegment, ...]) -> Any:
 def _unknown_keys(problem_id: str, table: dict[str, Any], parts: Iterable[PartSpec]) -> list[Message]:
     """Warnings for keys no part reads, and for lists longer than the parts grade."""
     known: dict[Any, Any] = {}
-    for part in parts:
+    for path in (path for part in parts for path in (part.answer, *part.reads)):
         node = known
-        for segment in part.answer:
+        for segment in path:
             key: Any = segment if isinstance(segment, str) else int
             node = node.setdefault(key, {})
             if key is int:

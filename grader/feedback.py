@@ -19,7 +19,12 @@ def missing(path: str) -> Message:
 
 def invalid(path: str, en: str, fa: str) -> Message:
     """The answer at ``path`` could not be read."""
-    return Message(f"Could not read {path}: {en}.", f"مقدار {path} خوانده نشد: {fa}.")
+    return Message(f"Could not read {path}: {_sentence(en)}", f"مقدار {path} خوانده نشد: {_sentence(fa)}")
+
+
+def _sentence(text: str) -> str:
+    """End a message with a full stop unless it already ends with punctuation."""
+    return text if text.endswith((".", "?", "!", "؟")) else text + "."
 
 
 def not_a_table(problem: str, got: str) -> Message:

@@ -7,6 +7,7 @@ provides::
     MISTAKES: frozenset[str]   # optional: the mistake switches it implements
     def solve(parameters, *, mistakes=frozenset(), given=None) -> dict[str, value]
     def symbols(parameters) -> frozenset[str]   # optional: names formulas may use
+    def verify(parameters, path, value, table) -> Verdict | None   # optional: for parts with check = "solver"
 
 ``solve`` maps each answer path (``"layers[0].params"``) to the expected value.
 With ``mistakes`` it solves again with those mistakes switched on; with
@@ -24,7 +25,7 @@ from types import MappingProxyType, ModuleType
 from typing import Any, Mapping
 
 from grader.errors import GraderError, SolverError, SpecError
-from grader.spec import ProblemSpec, load_spec
+from grader.spec import Check, ProblemSpec, load_spec
 
 Answers = Mapping[str, Any]
 """Answer path (``layers[0].params``) -> value."""
@@ -53,6 +54,10 @@ class Problem:
     def id(self) -> str:
         """The problem id (``q3``)."""
         return self.spec.id
+
+    def verify(self, path: str, value: Any, table: Mapping[str, Any]) -> Any:
+        """The solver's own judgement of a ``check = "solver"`` part (a Verdict, or None for wrong)."""
+        return self.solver.verify(self.spec.parameters, path, value, table)
 
     def solve(self, *, mistakes: frozenset[str] = frozenset(), given: Answers | None = None) -> Answers:
         """Run the solver on the spec's parameters; an impossible case gives no answers."""
@@ -106,6 +111,9 @@ def load_problem(folder: Path) -> Problem:
     except (SolverError, ValueError, KeyError, TypeError) as error:
         raise SpecError(folder / "problem.toml", "parameters", f"the solver cannot solve them: {error}") from None
     for index, part in enumerate(spec.parts):
+        if part.check is Check.SOLVER and not callable(getattr(solver, "verify", None)):
+            raise SpecError(folder / "problem.toml", f"parts[{index}].check",
+                            "the solver has no verify(parameters, path, value, table) for check = 'solver'")
         if part.answer_text not in expected:
             raise SpecError(folder / "problem.toml", f"parts[{index}].answer",
                             f"the solver gives no answer for {part.answer_text!r}")

@@ -49,6 +49,23 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """A judgement of one answer: from the engine's comparisons, a solver's ``verify`` or a rubric.
+
+    Attributes:
+        credit: Share of the part's points (0 to 1).
+        messages: Feedback for the student.
+        diagnosis: Id of the recognised mistake, if any.
+        review: Whether a person must look at it (status ``needs_review``).
+    """
+
+    credit: Fraction
+    messages: tuple[Message, ...]
+    diagnosis: str | None = None
+    review: bool = False
+
+
+@dataclass(frozen=True)
 class PartResult:
     """The grade of one part of one problem.
 
@@ -60,6 +77,7 @@ class PartResult:
         status: What happened.
         feedback: Messages for the student, in order.
         diagnosis: Id of the recognised mistake, if any (e.g. ``no_bias``).
+        text: The student's text, for essay parts (the similarity report reads it).
     """
 
     problem: str
@@ -69,6 +87,7 @@ class PartResult:
     status: Status
     feedback: tuple[Message, ...] = ()
     diagnosis: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from grader.errors import SpecError
 from grader.results import Message
+from grader.rubric import Rubric, load_rubric
 
 PathSegment = str | int
 _PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])*", re.ASCII)
@@ -32,6 +33,14 @@ class AnswerKind(enum.StrEnum):
     MATRIX = "matrix"
     BOOLEAN = "boolean"
     FORMULA = "formula"
+    TEXT = "text"
+
+
+class Check(enum.StrEnum):
+    """Who decides whether an answer is right."""
+
+    COMPARE = "compare"  # the engine compares with the solver's answer (and its mistakes)
+    SOLVER = "solver"    # the solver's verify() judges it (e.g. any kernel that computes the pooling)
 
 
 ENGINE_DIAGNOSES = frozenset({
@@ -65,6 +74,9 @@ class PartSpec:
         points: Points for a fully correct answer.
         tolerance: For numbers and matrices.
         hint: What to check, shown with a wrong answer that no known mistake explains.
+        check: Who judges the answer: the engine's comparison, or the solver's ``verify``.
+        rubric: For essays (kind ``text``): the rubric, from the file the part names.
+        reads: Other answer paths the part's check reads (known keys, not graded alone).
     """
 
     id: str
@@ -73,6 +85,9 @@ class PartSpec:
     points: Fraction
     tolerance: Tolerance
     hint: Message | None = None
+    check: Check = Check.COMPARE
+    rubric: Rubric | None = None
+    reads: tuple[tuple[PathSegment, ...], ...] = ()
 
     @property
     def answer_text(self) -> str:
@@ -230,7 +245,23 @@ def load_spec(folder: Path, known_mistakes: frozenset[str] = frozenset()) -> Pro
             raise reader.error(f"{prefix}kind", f"unknown kind {kind_text!r}; one of: {choices}") from None
         points = reader.fraction(raw, "points", prefix)
         hint = reader.message(raw, "hint", prefix) if "hint" in raw else None
-        parts.append(PartSpec(part_id, answer, kind, points, _tolerance(reader, raw, prefix, default_tolerance), hint))
+        check_text = reader.get(raw, "check", prefix, str, Check.COMPARE.value)
+        try:
+            check = Check(check_text)
+        except ValueError:
+            raise reader.error(f"{prefix}check", f"must be 'compare' or 'solver', got {check_text!r}") from None
+        rubric = None
+        if kind is AnswerKind.TEXT:
+            rubric_name = reader.get(raw, "rubric", prefix, str)
+            if Path(rubric_name).name != rubric_name:
+                raise reader.error(f"{prefix}rubric", "must be a file name inside the problem folder")
+            rubric = load_rubric(folder / rubric_name)
+        try:
+            reads = tuple(parse_path(p) for p in reader.get(raw, "reads", prefix, list, []))
+        except (ValueError, TypeError) as error:
+            raise reader.error(f"{prefix}reads", f"expected a list of answer paths: {error}") from None
+        parts.append(PartSpec(part_id, answer, kind, points, _tolerance(reader, raw, prefix, default_tolerance),
+                              hint, check, rubric, reads))
     seen: set[str] = set()
     for index, part in enumerate(parts):
         if part.id in seen:

@@ -1,8 +1,15 @@
-"""Text normalisation shared by every reader of student text (Persian and English)."""
+"""Text normalisation shared by every reader of student text (Persian and English).
+
+A small normaliser rather than an NLP toolkit: the toolkits on the package
+index are heavy or rewrite numbers, and what grading needs is a handful of
+character mappings.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Iterable
 
 # Extended Arabic-Indic (Persian) ۰-۹ and Arabic-Indic ٠-٩ digits to ASCII.
@@ -21,6 +28,31 @@ def normalize_digits(text: str) -> str:
 def normalize_letters(text: str) -> str:
     """Replace Arabic yeh (ي, ى) and kaf (ك) by Persian ی and ک."""
     return text.translate(_LETTERS)
+
+
+# Arabic diacritics (fatha, kasra, tanwin, shadda, sukun, superscript alef...) and tatweel.
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+# Zero-width non-joiner, joiner, direction marks, BOM, non-breaking and other odd spaces.
+_SPACES = re.compile("[\u200c\u200d\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_PUNCTUATION = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "«": '"', "»": '"', "ـ": ""})
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_text(text: str) -> str:
+    """Normalise Persian and English text for matching.
+
+    Arabic ي/ى/ك become Persian ی/ک; diacritics and tatweel are removed; ZWNJ
+    and other spacing variants become a plain space; Persian and Arabic-Indic
+    digits become ASCII; Arabic punctuation becomes ASCII; English is
+    case-folded; runs of whitespace become one space.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _MARKS.sub("", text)
+    text = _DIACRITICS.sub("", text)
+    text = _SPACES.sub(" ", text)
+    text = normalize_letters(normalize_digits(text)).translate(_PUNCTUATION)
+    return _WHITESPACE.sub(" ", text).strip().casefold()
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:

@@ -11,7 +11,7 @@ from grader.cli import main
 from grader.reporting.files import write_atomic
 from tests.conftest import PROBLEMS, SUBMISSIONS
 
-SCORES_CONTRACT = ["student_id", "q3", "q4", "total", "max_total", "status"]
+SCORES_CONTRACT = ["student_id", "q1", "q2a", "q2b", "q3", "q4", "total", "max_total", "status"]
 PARTS_CONTRACT = ["student_id", "problem", "part", "score", "max_score", "status", "feedback"]
 
 
@@ -52,7 +52,7 @@ def test_values_are_points_and_statuses(tmp_path) -> None:
     scores, _ = read_csv(tmp_path / "scores.csv")
     parts, _ = read_csv(tmp_path / "parts.csv")
     by_id = {r["student_id"]: r for r in scores}
-    assert by_id["mistake-pool-stride"]["q3"] == "5.25" and by_id["mistake-pool-stride"]["max_total"] == "19.5"
+    assert by_id["mistake-pool-stride"]["q3"] == "5.25" and by_id["mistake-pool-stride"]["max_total"] == "45.5"
     assert {r["status"] for r in scores} <= {"graded", "partial", "error", "missing"}
     assert {r["status"] for r in parts} <= {"correct", "partial", "wrong", "missing", "invalid", "needs_review",
                                               "error"}

@@ -48,6 +48,17 @@ class Formula:
     definitions: Mapping[str, Any] = field(default_factory=dict)
 
     @property
+    def substituted(self) -> Any:
+        """The formula with the upstream values written in, as a student who substitutes them writes it.
+
+        Only the reference is substituted: a student who writes the upstream
+        symbols must pair each with the right entry, since in the homework all
+        upstream values are equal and substituting both sides would hide a
+        wrong pairing (an unrotated kernel, transposed indices).
+        """
+        return self.expr.xreplace(_symbol_map(self.upstream))
+
+    @property
     def number(self) -> Any:
         """The formula's value with every symbol replaced by its value."""
         return self.expr.xreplace(_symbol_map(self.values))
@@ -105,11 +116,12 @@ def equal(a: Any, b: Any, fixed: Mapping[str, Fraction] | None = None) -> bool:
 def compare(student: Any, reference: Formula) -> Match:
     """Compare a parsed student formula with a reference formula.
 
-    Equal as written, or after substituting the known upstream values, is
-    ``EQUAL``; a bare number equal to the reference's value is ``NUMBER_ONLY``.
+    Equal to the reference, or to the reference with the known upstream values
+    written in, is ``EQUAL``; a bare number equal to the reference's value is
+    ``NUMBER_ONLY``.
     """
     student = expand_definitions(student, reference)
-    if equal(student, reference.expr) or (reference.upstream and equal(student, reference.expr, reference.upstream)):
+    if equal(student, reference.expr) or (reference.upstream and equal(student, reference.substituted)):
         return Match.EQUAL
     if not student.free_symbols and reference.values and student == reference.number:
         return Match.NUMBER_ONLY
@@ -143,33 +155,36 @@ class TermReport:
 def diagnose_terms(student: Any, reference: Formula) -> TermReport | None:
     """Name how ``student`` differs from the reference when both are small polynomials.
 
-    Tried as written and with the upstream values substituted: the whole
-    formula negated (sign), reference terms left out (missing), terms that are
+    Compared with the reference in the student's own form (with the upstream
+    symbols, or with their values written in): the whole formula negated (sign), reference terms left out (missing), terms that are
     not in the reference (extra), or a term of higher degree than any in the
     reference (an operator missing, as when two terms run together).
     """
-    student = expand_definitions(student, reference)
-    candidates = [(student, reference.expr)]
-    if reference.upstream:
-        held = _symbol_map(reference.upstream)
-        candidates.append((student.xreplace(held), reference.expr.xreplace(held)))
-    for mine, theirs in candidates:
-        if sympy.count_ops(mine) > _MAX_EXPAND_OPS or not (mine.is_polynomial() and theirs.is_polynomial()):
-            continue
-        if equal(mine, -theirs):
-            return TermReport(TermDiagnosis.SIGN_WRONG)
-        expected_terms = set(sympy.Add.make_args(sympy.expand(theirs)))
-        given_terms = set(sympy.Add.make_args(sympy.expand(mine)))
-        missing = expected_terms - given_terms
-        extra = given_terms - expected_terms
-        top = max((sympy.Poly(t, *t.free_symbols).total_degree() if t.free_symbols else 0) for t in expected_terms)
-        if any(t.free_symbols and sympy.Poly(t, *t.free_symbols).total_degree() > top for t in extra):
-            return TermReport(TermDiagnosis.OPERATOR_MISSING, _texts(extra))
-        if missing and not extra:
-            return TermReport(TermDiagnosis.TERM_MISSING, _texts(missing))
-        if extra and not missing:
-            return TermReport(TermDiagnosis.TERM_EXTRA, _texts(extra))
+    mine = expand_definitions(student, reference)
+    # Compare like with like: a student who wrote the upstream symbols against the
+    # reference, one who wrote their values in against the substituted reference.
+    wrote_upstream = any(str(s) in reference.upstream for s in mine.free_symbols)
+    theirs = reference.expr if wrote_upstream or not reference.upstream else reference.substituted
+    if sympy.count_ops(mine) > _MAX_EXPAND_OPS or not (mine.is_polynomial() and theirs.is_polynomial()):
+        return None
+    if equal(mine, -theirs):
+        return TermReport(TermDiagnosis.SIGN_WRONG)
+    expected_terms = set(sympy.Add.make_args(sympy.expand(theirs)))
+    given_terms = set(sympy.Add.make_args(sympy.expand(mine)))
+    missing = expected_terms - given_terms
+    extra = given_terms - expected_terms
+    top = max(_degree(t) for t in expected_terms)
+    if any(_degree(t) > top for t in extra):
+        return TermReport(TermDiagnosis.OPERATOR_MISSING, _texts(extra))
+    if missing and not extra:
+        return TermReport(TermDiagnosis.TERM_MISSING, _texts(missing))
+    if extra and not missing:
+        return TermReport(TermDiagnosis.TERM_EXTRA, _texts(extra))
     return None
+
+
+def _degree(term: Any) -> int:
+    return sympy.Poly(term, *term.free_symbols).total_degree() if term.free_symbols else 0
 
 
 def _texts(terms: set[Any]) -> tuple[str, ...]:

@@ -46,6 +46,7 @@ def summary_line(batch: BatchResult) -> str:
     partial = sum(r.status is SubmissionStatus.PARTIAL for r in results)
     graded = [r.total for r in results if r.status is not SubmissionStatus.ERROR]
     mean = sum(graded, Fraction(0)) / len(graded) if graded else Fraction(0)
+    review = [r.student_id for r in results for p in r.parts if p.status is Status.NEEDS_REVIEW]
     return (f"Graded {len(results)} submission{'s' if len(results) != 1 else ''}: {errors} error(s), "
             f"{partial} partly unreadable; mean score {points(mean)}/{points(batch.max_total)} "
-            f"(over the {len(graded)} read).")
+            f"(over the {len(graded)} read); {len(review)} answer(s) of {len(set(review))} student(s) await review.")

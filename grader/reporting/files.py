@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from grader.results import BatchResult, Lang
-from grader.reporting.frames import parts_frame, scores_frame
+from grader.reporting.frames import parts_frame, scores_frame, similarity_frame
+from grader.similarity import SimilarPair
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -30,10 +31,12 @@ def frame_csv(frame: pd.DataFrame) -> str:
     return frame.to_csv(index=False, lineterminator="\n")
 
 
-def write_csv_reports(batch: BatchResult, out: Path, lang: Lang) -> list[Path]:
-    """Write ``scores.csv`` and ``parts.csv`` into ``out``; returns the files written."""
+def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
+                      similar: tuple[SimilarPair, ...] = ()) -> list[Path]:
+    """Write ``scores.csv``, ``parts.csv`` and ``similarity.csv`` into ``out``; returns the files written."""
     written = []
-    for name, frame in (("scores.csv", scores_frame(batch, lang)), ("parts.csv", parts_frame(batch, lang))):
+    for name, frame in (("scores.csv", scores_frame(batch, lang)), ("parts.csv", parts_frame(batch, lang)),
+                        ("similarity.csv", similarity_frame(similar))):
         write_atomic(out / name, frame_csv(frame))
         written.append(out / name)
     return written

@@ -98,3 +98,14 @@ def submission_dict(result: SubmissionResult, max_scores: dict[str, Fraction], l
             for problem in result.problems
         ],
     }
+
+
+SIMILARITY_COLUMNS = ("problem", "part", "student_a", "student_b", "similarity", "shared_shingles")
+
+
+def similarity_frame(pairs: tuple) -> pd.DataFrame:
+    """One row per suspiciously similar pair of essays, sorted by problem, part and students."""
+    rows = [{"problem": p.problem, "part": p.part, "student_a": p.student_a, "student_b": p.student_b,
+             "similarity": f"{float(p.similarity):.3f}", "shared_shingles": str(p.shared_shingles)} for p in pairs]
+    frame = pd.DataFrame(rows, columns=list(SIMILARITY_COLUMNS), dtype=object)
+    return frame.sort_values(["problem", "part", "student_a", "student_b"], kind="stable").reset_index(drop=True)

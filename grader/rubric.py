@@ -1,0 +1,232 @@
+"""Essays graded by rubric: concepts found by Persian and English patterns, with evidence.
+
+A rubric file (``rubric.toml`` in the problem folder) lists the concepts of a
+full answer, each with points and patterns. The score is the sum of the
+concepts found, capped by the part's points. The machine is never the last
+word on an essay: when it is unsure it says ``needs_review``.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from grader.errors import SpecError
+from grader.results import Message, Verdict
+from grader.text import normalize_text
+
+MAX_TEXT_CHARS = 50_000
+"""Longest essay read; longer text is refused before any matching."""
+_GAP = r"(?:\W+\w+){0,2}?\W+"  # up to two other words between a pattern's words
+_SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]?")
+_EVIDENCE_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One idea a full answer contains.
+
+    Attributes:
+        id: Concept id, e.g. ``dynamic_routing``.
+        points: Points it earns when found.
+        description: What it is, in both languages (shown in feedback).
+        any_of: Found when any of these patterns matches ...
+        all_of: ... or when every group has a matching pattern.
+    """
+
+    id: str
+    points: Fraction
+    description: Message
+    any_of: tuple[re.Pattern[str], ...]
+    all_of: tuple[tuple[re.Pattern[str], ...], ...]
+
+
+@dataclass(frozen=True)
+class ReviewRules:
+    """When the machine hands an essay to a person."""
+
+    min_words: int = 40
+    max_words: int = 1500
+    band: tuple[Fraction, Fraction] = (Fraction(3, 10), Fraction(3, 4))
+    min_known_script: Fraction = Fraction(1, 2)
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """The concepts of a full answer, and a model answer for the key."""
+
+    file: Path
+    concepts: tuple[Concept, ...]
+    model_answer: Message
+    review: ReviewRules = ReviewRules()
+
+
+@dataclass(frozen=True)
+class ConceptResult:
+    """Whether a concept was found, and the sentence that showed it."""
+
+    concept: Concept
+    evidence: str | None
+
+    @property
+    def found(self) -> bool:
+        """Whether the concept was found."""
+        return self.evidence is not None
+
+
+def compile_pattern(pattern: str) -> re.Pattern[str]:
+    """A rubric pattern as a regular expression over normalised text.
+
+    Words are separated by spaces; a trailing ``*`` matches any ending; up to
+    two other words may stand between consecutive words.
+    """
+    words = normalize_text(pattern).split()
+    if not words:
+        raise ValueError("empty pattern")
+    parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
+    return re.compile(r"(?<!\w)" + _GAP.join(parts) + r"(?!\w)")
+
+
+def load_rubric(file: Path) -> Rubric:
+    """Read and validate a rubric file.
+
+    Raises:
+        SpecError: Naming the file and key.
+    """
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(file, "", "rubric file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SpecError(file, "", f"not valid TOML: {error}") from None
+    model = data.get("model_answer")
+    if not (isinstance(model, dict) and isinstance(model.get("en"), str) and isinstance(model.get("fa"), str)):
+        raise SpecError(file, "model_answer", "needs en and fa texts")
+    raw_concepts = data.get("concepts")
+    if not isinstance(raw_concepts, list) or not raw_concepts:
+        raise SpecError(file, "concepts", "must list at least one concept")
+    concepts = tuple(_concept(file, index, raw) for index, raw in enumerate(raw_concepts))
+    if len({c.id for c in concepts}) != len(concepts):
+        raise SpecError(file, "concepts", "concept ids must be unique")
+    review = data.get("review", {})
+    if not isinstance(review, dict):
+        raise SpecError(file, "review", "expected a table")
+    try:
+        rules = ReviewRules(
+            min_words=int(review.get("min_words", ReviewRules.min_words)),
+            max_words=int(review.get("max_words", ReviewRules.max_words)),
+            band=tuple(Fraction(str(v)) for v in review.get("band", ["0.3", "0.75"])),  # type: ignore[arg-type]
+        )
+    except (TypeError, ValueError):
+        raise SpecError(file, "review", "min_words/max_words must be integers and band two numbers") from None
+    return Rubric(file, concepts, Message(model["en"].strip(), model["fa"].strip()), rules)
+
+
+def _concept(file: Path, index: int, raw: Any) -> Concept:
+    where = f"concepts[{index}]"
+    if not isinstance(raw, dict):
+        raise SpecError(file, where, "expected a table")
+    for key, kind in (("id", str), ("en", str), ("fa", str)):
+        if not isinstance(raw.get(key), kind):
+            raise SpecError(file, f"{where}.{key}", "is required (a string)")
+    try:
+        points = Fraction(str(raw.get("points")))
+    except ValueError:
+        raise SpecError(file, f"{where}.points", f"expected a number, got {raw.get('points')!r}") from None
+    if points <= 0:
+        raise SpecError(file, f"{where}.points", "must be positive")
+
+    def patterns(value: Any, key: str) -> tuple[re.Pattern[str], ...]:
+        if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
+            raise SpecError(file, f"{where}.{key}", "expected a list of non-empty pattern strings")
+        return tuple(compile_pattern(p) for p in value)
+
+    any_of = patterns(raw["any"], "any") if "any" in raw else ()
+    groups = raw.get("all", [])
+    if not isinstance(groups, list):
+        raise SpecError(file, f"{where}.all", "expected a list of pattern lists")
+    all_of = tuple(patterns(group, f"all[{i}]") for i, group in enumerate(groups))
+    if not any_of and not all_of:
+        raise SpecError(file, where, "needs 'any' or 'all' patterns")
+    return Concept(raw["id"], points, Message(raw["en"], raw["fa"]), any_of, all_of)
+
+
+def _first_match(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    matches = [m for m in (p.search(text) for p in patterns) if m is not None]
+    return min(matches, key=lambda m: m.start(), default=None)
+
+
+def _sentence_at(text: str, position: int) -> str:
+    for sentence in _SENTENCE.finditer(text):
+        if sentence.start() <= position < sentence.end():
+            found = sentence.group().strip()
+            return found if len(found) <= _EVIDENCE_CHARS else found[: _EVIDENCE_CHARS - 1] + "…"
+    return ""
+
+
+def find_concepts(rubric: Rubric, normalised: str) -> tuple[ConceptResult, ...]:
+    """Every concept of the rubric, found or not, with the evidence sentence."""
+    results = []
+    for concept in rubric.concepts:
+        match = _first_match(concept.any_of, normalised)
+        if match is None and concept.all_of:
+            group_matches = [_first_match(group, normalised) for group in concept.all_of]
+            if all(group_matches):
+                # The last group is the specific point (the first ones set the topic): its sentence is the evidence.
+                match = group_matches[-1]
+        results.append(ConceptResult(concept, _sentence_at(normalised, match.start()) if match else None))
+    return tuple(results)
+
+
+def _known_script_share(text: str) -> Fraction:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return Fraction(0)
+    known = sum(1 for c in letters if c.isascii() or "\u0600" <= c <= "\u06ff")
+    return Fraction(known, len(letters))
+
+
+def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
+    """Score an essay by the rubric; say ``review`` when the machine is unsure.
+
+    The feedback lists every concept, found (with the sentence that showed it)
+    or not. The essay goes to review when its score is in the middle band,
+    when it is very short or very long, when it is mostly in a language other
+    than Persian or English, or when it matches nothing at all.
+    """
+    normalised = normalize_text(text)
+    results = find_concepts(rubric, normalised)
+    found_points = sum((r.concept.points for r in results if r.found), Fraction(0))
+    credit = min(found_points / points, Fraction(1)) if points else Fraction(0)
+    words = len(normalised.split())
+    reasons: list[Message] = []
+    rules = rubric.review
+    if not any(r.found for r in results):
+        reasons.append(Message("it matches none of the rubric's concepts", "با هیچ یک از مفاهیم معیار نمره‌دهی مطابقت ندارد"))
+    elif rules.band[0] <= credit <= rules.band[1]:
+        reasons.append(Message("its score is in the middle band", "نمره آن در میانه است"))
+    if words < rules.min_words:
+        reasons.append(Message(f"it is very short ({words} words)", f"بسیار کوتاه است ({words} واژه)"))
+    if words > rules.max_words:
+        reasons.append(Message(f"it is very long ({words} words)", f"بسیار طولانی است ({words} واژه)"))
+    if _known_script_share(normalised) < rules.min_known_script:
+        reasons.append(Message("it is mostly in a language other than Persian or English",
+                               "بیشتر آن به زبانی جز فارسی یا انگلیسی است"))
+    messages = [_concept_line(r) for r in results]
+    if reasons:
+        messages.append(Message("To be reviewed by the instructor: " + "; ".join(r.en for r in reasons) + ".",
+                                "نیازمند بازبینی استاد: " + "؛ ".join(r.fa for r in reasons) + "."))
+    diagnosis = None if all(r.found for r in results) else "concepts_missing"
+    return Verdict(credit, tuple(messages), diagnosis, review=bool(reasons))
+
+
+def _concept_line(result: ConceptResult) -> Message:
+    concept = result.concept
+    if result.found:
+        return Message(f"[found] {concept.description.en}: «{result.evidence}»",
+                       f"[یافت شد] {concept.description.fa}: «{result.evidence}»")
+    return Message(f"[missing] {concept.description.en}.", f"[یافت نشد] {concept.description.fa}.")

@@ -1,0 +1,115 @@
+"""Essays graded by rubric: Persian and English, strong > partial > off-topic, evidence, review."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from grader.errors import SpecError
+from grader.rubric import compile_pattern, grade_essay, load_rubric
+from grader.results import Status
+from grader.text import normalize_text
+from tests.conftest import PROBLEMS, ROOT, SUBMISSIONS
+from tests.helpers import grade_path, part, problem_result
+
+ESSAYS = ROOT / "tests" / "data" / "essays"
+RUBRICS = {"q1": PROBLEMS / "q1_capsnet" / "rubric.toml", "q2a": PROBLEMS / "q2a_pooling" / "rubric.toml"}
+
+
+def score(question: str, name: str) -> Fraction:
+    """The rubric score (share of 10 points) of one test essay."""
+    text = (ESSAYS / name).read_text(encoding="utf-8")
+    return grade_essay(load_rubric(RUBRICS[question]), text, Fraction(10)).credit
+
+
+@pytest.mark.parametrize("question", ["q1", "q2a"])
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_strong_beats_partial_beats_offtopic(question, lang) -> None:
+    """In each language a strong essay scores above a partial one, which scores above an off-topic one."""
+    strong, partial, offtopic = (score(question, f"{question}_{lang}_{kind}.txt")
+                                 for kind in ("strong", "partial", "offtopic"))
+    assert strong > partial > offtopic
+    assert strong >= Fraction(9, 10) and offtopic == 0
+
+
+@pytest.mark.parametrize("question", ["q1", "q2a"])
+@pytest.mark.parametrize("lang", ["fa", "en"])
+def test_model_answers_score_full_without_review(question, lang) -> None:
+    """Each rubric's model answer, in both languages, gets full credit and needs no review."""
+    rubric = load_rubric(RUBRICS[question])
+    verdict = grade_essay(rubric, rubric.model_answer.text(lang), Fraction(10))  # type: ignore[arg-type]
+    assert verdict.credit == 1 and not verdict.review
+
+
+def test_feedback_lists_every_concept_with_evidence() -> None:
+    """Found concepts quote the sentence that showed them; missing ones are listed as missing."""
+    rubric = load_rubric(RUBRICS["q1"])
+    text = (ESSAYS / "q1_en_partial.txt").read_text(encoding="utf-8")
+    verdict = grade_essay(rubric, text, Fraction(10))
+    lines = [m.en for m in verdict.messages]
+    found = [line for line in lines if line.startswith("[found]")]
+    missing = [line for line in lines if line.startswith("[missing]")]
+    assert found and missing and len(found) + len(missing) == len(rubric.concepts)
+    evidence = [line.split("«")[1].rstrip("»").rstrip("…") for line in found]
+    assert all(sentence and sentence in normalize_text(text) for sentence in evidence)
+    assert all(m.fa for m in verdict.messages)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("Capsules use dynamic routing.", "very short"),
+    ("Это эссе написано по-русски и не о капсулах. " * 20, "language other than Persian or English"),
+    ("The weather was pleasant and the market was busy all day long in the old town. " * 6, "none of the rubric"),
+], ids=["short", "russian", "off-topic"])
+def test_unsure_cases_go_to_review(text, reason) -> None:
+    """Very short, foreign-language and matching-nothing essays are sent to review, with the reason."""
+    verdict = grade_essay(load_rubric(RUBRICS["q1"]), text, Fraction(10))
+    assert verdict.review and reason in verdict.messages[-1].en
+
+
+def test_seed_writeup_essays_get_most_credit_with_missing_concepts(problems) -> None:
+    """The Persian sample write-up gets most of Q1 and Q2a, and the feedback lists what it misses."""
+    result = grade_path(SUBMISSIONS / "seed-writeup", problems).submissions[0]
+    for question in ("q1", "q2a"):
+        graded = part(problem_result_only(result, question), "answer")
+        assert graded.score >= Fraction(6), question
+        assert any(m.en.startswith("[missing]") for m in graded.feedback), question
+
+
+def problem_result_only(result, problem_id):
+    """A submission result restricted to one problem (for the part helper)."""
+    return type(result)(result.student_id, result.source, result.status, (problem_result(result, problem_id),))
+
+
+def test_every_sample_reports_all_five_problems(problems) -> None:
+    """`grade submissions/` gives every sample a result for each of q1, q2a, q2b, q3 and q4."""
+    for result in grade_path(SUBMISSIONS, problems).submissions:
+        assert [p.problem for p in result.problems] == ["q1", "q2a", "q2b", "q3", "q4"], result.student_id
+
+
+def test_essay_parts_have_needs_review_status(problems) -> None:
+    """An essay the machine is unsure of has status needs_review and keeps its provisional score."""
+    result = grade_path(SUBMISSIONS / "seed-writeup", problems).submissions[0]
+    graded = part(problem_result_only(result, "q2a"), "answer")
+    assert graded.status is Status.NEEDS_REVIEW and graded.score > 0
+
+
+@pytest.mark.parametrize("pattern, text, hit", [
+    ("کپسول*", "شبکه های کپسولی", True),
+    ("dynamic routing", "dynamic, iterative routing", True),
+    ("dynamic routing", "dynamic programming is used for all of the routing", False),
+    ("capsule", "capsules", False),
+    ("capsule*", "capsules", True),
+])
+def test_pattern_language(pattern, text, hit) -> None:
+    """A trailing * matches endings, up to two words may intervene, and words match whole."""
+    assert (compile_pattern(pattern).search(normalize_text(text)) is not None) is hit
+
+
+def test_broken_rubric_names_file_and_key(tmp_path) -> None:
+    """A rubric without patterns for a concept is a SpecError naming the file and the concept."""
+    rubric = tmp_path / "rubric.toml"
+    rubric.write_text('[model_answer]\nen = "x"\nfa = "x"\n[[concepts]]\nid = "a"\npoints = 1\nen = "a"\nfa = "a"\n',
+                      encoding="utf-8")
+    with pytest.raises(SpecError, match="concepts\\[0\\]"):
+        load_rubric(rubric)

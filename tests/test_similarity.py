@@ -1,0 +1,44 @@
+"""The similarity report: near-copies are flagged, independent essays are not."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from grader.results import BatchResult, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus
+from grader.similarity import shingles, similar_essays
+from tests.conftest import ROOT
+
+ESSAYS = ROOT / "tests" / "data" / "essays"
+
+
+def batch_of(essays: dict[str, str]) -> BatchResult:
+    """A batch where each student wrote one Q1 essay."""
+    return BatchResult(tuple(
+        SubmissionResult(sid, None, SubmissionStatus.GRADED, (ProblemResult("q1", (
+            PartResult("q1", "answer", Fraction(0), Fraction(10), Status.NEEDS_REVIEW, text=text),)),))
+        for sid, text in sorted(essays.items())))
+
+
+def read(name: str) -> str:
+    """One of the test essays."""
+    return (ESSAYS / name).read_text(encoding="utf-8")
+
+
+def test_near_copy_is_flagged_and_independent_essays_are_not() -> None:
+    """A lightly edited copy is reported; two independent strong essays on the same topic are not."""
+    pairs = similar_essays(batch_of({
+        "s1": read("q1_fa_strong.txt"), "s2": read("q1_fa_nearcopy.txt"), "s3": read("q1_fa_independent.txt"),
+    }), exclude=())
+    assert [(p.student_a, p.student_b) for p in pairs] == [("s1", "s2")]
+    assert pairs[0].similarity >= Fraction(1, 2) and pairs[0].problem == "q1"
+
+
+def test_excluded_ids_are_left_out() -> None:
+    """The key and the sample write-up are never part of a pair."""
+    text = read("q1_fa_strong.txt")
+    assert similar_essays(batch_of({"answer-key": text, "seed-writeup": text, "s1": text})) == ()
+
+
+def test_shingles_are_normalised() -> None:
+    """Shingles ignore ZWNJ, Arabic letters and case."""
+    assert shingles("شبکه‌های كپسولی Capsule Network are here") == shingles("شبکه های کپسولی capsule network are here")
