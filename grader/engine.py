@@ -141,8 +141,11 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
                 del read[part.answer_text]
                 problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID,
                                                        (feedback.invalid(part.answer_text, error.en, error.fa),))
-    carried = problem.solve(given=read) if read else {}
-    carried_mistaken = {m: problem.solve(mistakes=frozenset({m}), given=read) for m in problem.mistaken} if read else {}
+    # Solving again from the student's own values only helps parts that are compared with the solver.
+    compared = any(p.answer_text in read and p.id not in judged for p in spec.parts)
+    carried = problem.solve(given=read) if compared else {}
+    carried_mistaken = ({m: problem.solve(mistakes=frozenset({m}), given=read) for m in problem.mistaken}
+                        if compared else {})
     correct = {part.answer_text for part in spec.parts if part.answer_text in read and part.id not in judged
                and same_answer(part.kind, read[part.answer_text], problem.expected[part.answer_text], part.tolerance)}
     contradicted = _contradicted_mistakes(problem, [p for p in spec.parts if p.answer_text in correct])

@@ -8,6 +8,7 @@ word on an essay: when it is unsure it says ``needs_review``.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -41,8 +42,8 @@ class Concept:
     id: str
     points: Fraction
     description: Message
-    any_of: tuple[re.Pattern[str], ...]
-    all_of: tuple[tuple[re.Pattern[str], ...], ...]
+    any_of: tuple[Pattern, ...]
+    all_of: tuple[tuple[Pattern, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,23 @@ class ConceptResult:
         return self.evidence is not None
 
 
-def compile_pattern(pattern: str) -> re.Pattern[str]:
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled rubric pattern and the literal text every match contains."""
+
+    regex: re.Pattern[str]
+    literals: tuple[str, ...]
+
+    def search(self, text: str) -> re.Match[str] | None:
+        """The leftmost match in normalised text."""
+        return self.regex.search(text) if self.could_match(text) else None
+
+    def could_match(self, text: str) -> bool:
+        """A cheap pre-check: every literal word stem occurs somewhere in the text."""
+        return all(literal in text for literal in self.literals)
+
+
+def compile_pattern(pattern: str) -> Pattern:
     """A rubric pattern as a regular expression over normalised text.
 
     Words are separated by spaces; a trailing ``*`` matches any ending; up to
@@ -88,15 +105,26 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     if not words:
         raise ValueError("empty pattern")
     parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
-    return re.compile(r"(?<!\w)" + _GAP.join(parts) + r"(?!\w)")
+    regex = re.compile(r"(?<!\w)" + _GAP.join(parts) + r"(?!\w)")
+    return Pattern(regex, tuple(w.rstrip("*") for w in words if w.rstrip("*")))
 
 
 def load_rubric(file: Path) -> Rubric:
-    """Read and validate a rubric file.
+    """Read and validate a rubric file (cached: solvers and specs read the same file).
 
     Raises:
         SpecError: Naming the file and key.
     """
+    try:
+        stamp = file.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise SpecError(file, "", "rubric file not found") from None
+    return _load_rubric(file.resolve(), stamp)
+
+
+@functools.lru_cache(maxsize=64)
+def _load_rubric(file: Path, stamp: int) -> Rubric:
+    """Parse a rubric file; ``stamp`` (its modification time) makes an edited file load again."""
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -140,7 +168,7 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
     if points <= 0:
         raise SpecError(file, f"{where}.points", "must be positive")
 
-    def patterns(value: Any, key: str) -> tuple[re.Pattern[str], ...]:
+    def patterns(value: Any, key: str) -> tuple[Pattern, ...]:
         if not isinstance(value, list) or not all(isinstance(p, str) and p.strip() for p in value):
             raise SpecError(file, f"{where}.{key}", "expected a list of non-empty pattern strings")
         return tuple(compile_pattern(p) for p in value)
@@ -155,9 +183,16 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
     return Concept(raw["id"], points, Message(raw["en"], raw["fa"]), any_of, all_of)
 
 
-def _first_match(patterns: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
-    matches = [m for m in (p.search(text) for p in patterns) if m is not None]
-    return min(matches, key=lambda m: m.start(), default=None)
+def _first_match(patterns: tuple[Pattern, ...], text: str) -> re.Match[str] | None:
+    """The leftmost match of any of the patterns whose literal words occur in the text."""
+    possible = tuple(p for p in patterns if p.could_match(text))
+    return _combined(possible).search(text) if possible else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _combined(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
+    """One alternation of several patterns: a single search finds the leftmost match of any."""
+    return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns))
 
 
 def _sentence_at(text: str, position: int) -> str:

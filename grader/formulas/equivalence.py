@@ -47,7 +47,7 @@ class Formula:
     values: Mapping[str, Fraction] = field(default_factory=dict)
     definitions: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def substituted(self) -> Any:
         """The formula with the upstream values written in, as a student who substitutes them writes it.
 
@@ -58,7 +58,7 @@ class Formula:
         """
         return self.expr.xreplace(_symbol_map(self.upstream))
 
-    @property
+    @functools.cached_property
     def number(self) -> Any:
         """The formula's value with every symbol replaced by its value."""
         return self.expr.xreplace(_symbol_map(self.values))
@@ -130,7 +130,7 @@ def compare(student: Any, reference: Formula) -> Match:
 
 def expand_definitions(student: Any, reference: Formula) -> Any:
     """Replace defined symbols (local gradients) by what they stand for."""
-    if not reference.definitions:
+    if not reference.definitions or not any(str(s) in reference.definitions for s in student.free_symbols):
         return student
     return student.xreplace({sympy.Symbol(k): v for k, v in reference.definitions.items()})
 

@@ -16,6 +16,7 @@ that mistake would.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
@@ -94,8 +95,9 @@ def _name(matrix: str, row: int, col: int, transposed: bool) -> sympy.Symbol:
     return sympy.Symbol(entry_name(matrix, col, row) if transposed else entry_name(matrix, row, col))
 
 
+@functools.lru_cache(maxsize=256)
 def forward(s: Setup, mistakes: frozenset[str] = frozenset()) -> dict[tuple[int, int], Any]:
-    """O_kl (1-based) as expressions in the X and F symbols."""
+    """O_kl (1-based) as expressions in the X and F symbols (cached; callers must not change it)."""
     kh, kw = len(s.F), len(s.F[0])
     h, w = len(s.X), len(s.X[0])
     transposed = "indices_transposed" in mistakes
@@ -126,6 +128,7 @@ def symbols(parameters: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(names)
 
 
+@functools.lru_cache(maxsize=64)
 def _local_gradients(s: Setup) -> dict[str, Any]:
     """∂O_kl/∂F_ij and ∂O_kl/∂X_ab by name, as expressions (the chain rule's local factors)."""
     outputs = forward(s)
@@ -145,8 +148,12 @@ def _values(s: Setup, gradients: Mapping[tuple[int, int], Fraction]) -> dict[str
     return values
 
 
-def _number(expr: Any, values: Mapping[str, Fraction]) -> Fraction:
-    value = expr.xreplace({sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in values.items()})
+def _substitution(values: Mapping[str, Fraction]) -> dict[Any, Any]:
+    return {sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in values.items()}
+
+
+def _number(expr: Any, substitution: Mapping[Any, Any]) -> Fraction:
+    value = expr.xreplace(substitution)
     return Fraction(int(value.p), int(value.q))
 
 
@@ -174,7 +181,8 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
     scale = Fraction(1) if s.head == "sum" or "gap_scale_forgotten" in mistakes else Fraction(1, rows * cols)
     gradients = {key: s.upstream * scale for key in outputs}
     values = _values(s, gradients)
-    o_values = {key: _number(o, values) for key, o in outputs.items()}
+    substitution = _substitution(values)
+    o_values = {key: _number(o, substitution) for key, o in outputs.items()}
     own_o = _read_matrix(given, "O", rows, cols)
     # Error carried forward: y from the student's own O.
     total = sum((v for row in own_o for v in row) if own_o is not None else o_values.values(), Fraction(0))
@@ -184,12 +192,30 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
         "dL_dO": _as_matrix(gradients, rows, cols),
     }
     own_gradients = _read_matrix(given, "dL_dO", rows, cols)
-    number_values = values if own_gradients is None else _values(
-        s, {(k + 1, l + 1): v for k, row in enumerate(own_gradients) for l, v in enumerate(row)})
-    definitions = _local_gradients(s)
+    number_values = substitution if own_gradients is None else _substitution(_values(
+        s, {(k + 1, l + 1): v for k, row in enumerate(own_gradients) for l, v in enumerate(row)}))
     upstream = {gradient_name(*key): g for key, g in gradients.items()}
-    for matrix, size in (("F", (len(s.F), len(s.F[0]))), ("X", (len(s.X), len(s.X[0])))):
+    definitions = _local_gradients(s)
+    for matrix, size, formulas in _gradient_formulas(s, mistakes):
         entries = {}
+        for (i, j), expr in formulas.items():
+            answers[f"formulas.{entry_name('dL_d' + matrix, i, j)}"] = Formula(expr, upstream, values, definitions)
+            entries[(i, j)] = _number(expr, number_values)
+        if len(entries) == size[0] * size[1]:
+            answers[f"dL_d{matrix}"] = _as_matrix(entries, *size)
+    return answers
+
+
+@functools.lru_cache(maxsize=256)
+def _gradient_formulas(s: Setup, mistakes: frozenset[str]) -> tuple[tuple[str, tuple[int, int], dict[tuple[int, int], Any]], ...]:
+    """The chain-rule formula of every entry of ∂L/∂F and ∂L/∂X (cached: the slow, symbolic part).
+
+    An entry whose formula has no counterpart under ``x_f_swapped`` is left out.
+    """
+    outputs = forward(s, mistakes)
+    result = []
+    for matrix, size in (("F", (len(s.F), len(s.F[0]))), ("X", (len(s.X), len(s.X[0])))):
+        formulas = {}
         for i in range(1, size[0] + 1):
             for j in range(1, size[1] + 1):
                 wrt = _name(matrix, i, j, "indices_transposed" in mistakes)
@@ -198,12 +224,9 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
                     expr = _swap_x_f(expr, s)
                     if expr is None:
                         continue
-                answers[f"formulas.dL_d{matrix}{i}{j}" if i < 10 and j < 10 else
-                        f"formulas.{entry_name('dL_d' + matrix, i, j)}"] = Formula(expr, upstream, values, definitions)
-                entries[(i, j)] = _number(expr, number_values)
-        if len(entries) == size[0] * size[1]:
-            answers[f"dL_d{matrix}"] = _as_matrix(entries, *size)
-    return answers
+                formulas[(i, j)] = expr
+        result.append((matrix, size, formulas))
+    return tuple(result)
 
 
 def _swap_x_f(expr: Any, s: Setup) -> Any:
