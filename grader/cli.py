@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import json
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import click
 
 from grader import __version__
 from grader.answer_key import answer_key_toml
-from grader.engine import grade_batch
+from grader.course import COURSE_FILE, Course, load_course
+from grader.engine import grade_folder
 from grader.errors import GraderError
-from grader.overrides import apply_overrides, load_overrides
+from grader.pipeline import DEFAULT_FORMATS, Format, RunOptions, run_class
 from grader.problems import Problem, default_problems_dir, load_problems
 from grader.reporting.console import print_submission, summary_line
-from grader.reporting.files import write_atomic, write_csv_reports
-from grader.reporting.frames import submission_dict
-from grader.results import BatchResult, Lang, SubmissionStatus
-from grader.similarity import DEFAULT_EXCLUDED, similar_essays
-from grader.submission import find_submissions
+from grader.reporting.files import write_atomic
+from grader.reporting.student_view import student_view, view_dict
+from grader.results import Lang, SubmissionStatus
+from grader.roster import Roster, load_roster
+from grader.similarity import DEFAULT_EXCLUDED
+from grader.submission import SubmissionFolder, find_submissions
 
 EXIT_UNREADABLE = 1
+EXIT_BELOW_MIN = 3
 
 
 class _DefaultRunGroup(click.Group):
@@ -37,8 +41,11 @@ _problems_option = click.option(
     "--problems", "problems_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Folder of problem folders (default: ./problems, else the one shipped with the grader).")
 _lang_option = click.option(
-    "--lang", type=click.Choice([lang.value for lang in Lang]), default=Lang.EN.value, show_default=True,
-    help="Language of the feedback: English or Persian.")
+    "--lang", type=click.Choice([lang.value for lang in Lang]), default=None,
+    help="Language of the feedback: en or fa [default: course.toml's feedback.lang, else en].")
+_course_option = click.option(
+    "--course", "course_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+    help=f"Course settings [default: ./{COURSE_FILE} when it exists].")
 
 
 def _load(problems_dir: Path | None) -> tuple[Problem, ...]:
@@ -48,16 +55,36 @@ def _load(problems_dir: Path | None) -> tuple[Problem, ...]:
         raise click.ClickException(str(error)) from None
 
 
-def _grade(path: Path, problems: tuple[Problem, ...], *, show_progress: bool) -> BatchResult:
+def _find(path: Path) -> tuple[SubmissionFolder, ...]:
     try:
-        submissions = find_submissions(path)
+        return find_submissions(path)
     except GraderError as error:
         raise click.UsageError(str(error)) from None
-    answers_file = path if path.is_file() else None
-    if not show_progress or len(submissions) < 2:
-        return grade_batch(submissions, problems, answers_file=answers_file)
-    with click.progressbar(length=len(submissions), label="Grading", file=sys.stderr) as bar:
-        return grade_batch(submissions, problems, answers_file=answers_file, progress=lambda _: bar.update(1))
+
+
+def _course(course_file: Path | None) -> Course:
+    try:
+        return load_course(course_file or Path(COURSE_FILE))
+    except GraderError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _roster(roster_file: Path | None) -> Roster | None:
+    try:
+        return load_roster(roster_file) if roster_file else None
+    except GraderError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _formats(text: str) -> tuple[Format, ...]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["all"]:
+        return tuple(Format)
+    try:
+        return tuple(Format(n) for n in names)
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: choose from {', '.join(f.value for f in Format)} or 'all'",
+                                 param_hint="--formats") from None
 
 
 @click.group(cls=_DefaultRunGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,16 +107,23 @@ def main() -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="Folder the reports are written to.")
 @_problems_option
+@_course_option
 @_lang_option
+@click.option("--roster", "roster_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Class list (student_id, name, email, section): names joined into the reports, "
+                   "students without a submission reported as missing.")
 @click.option("--overrides", "overrides_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=None, help="Instructor scores (student_id, problem, part, score, comment) applied on every "
                                  "run [default: PATH/overrides.csv when it exists].")
 @click.option("--similarity-exclude", default=",".join(DEFAULT_EXCLUDED), show_default=True,
               help="Comma-separated student ids left out of the similarity report.")
+@click.option("--formats", default=",".join(f.value for f in DEFAULT_FORMATS), show_default=True,
+              help=f"Comma-separated reports to write, or 'all': {', '.join(f.value for f in Format)}.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def run(path: Path, out: Path, problems_dir: Path | None, lang: str, overrides_file: Path | None,
-        similarity_exclude: str, quiet: bool) -> None:
-    """Grade every submission under PATH and write scores.csv, parts.csv and similarity.csv.
+def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | None, lang: str | None,
+        roster_file: Path | None, overrides_file: Path | None, similarity_exclude: str, formats: str,
+        quiet: bool) -> None:
+    """Grade every submission under PATH and write the reports into --out.
 
     PATH is a class folder (one sub-folder per student, named by student id,
     holding answers.toml or answers.json), one submission folder, or one
@@ -99,49 +133,73 @@ def run(path: Path, out: Path, problems_dir: Path | None, lang: str, overrides_f
     machine's and are marked `overridden`.
     """
     problems = _load(problems_dir)
-    batch = _grade(path, problems, show_progress=not quiet)
+    course = _course(course_file)
     if overrides_file is None and path.is_dir() and (path / "overrides.csv").is_file():
         overrides_file = path / "overrides.csv"
-    if overrides_file is not None:
-        try:
-            batch, override_warnings = apply_overrides(batch, load_overrides(overrides_file))
-        except GraderError as error:
-            raise click.ClickException(str(error)) from None
-        for warning in override_warnings:
-            click.echo(f"warning: {warning}", err=True)
-    excluded = tuple(s.strip() for s in similarity_exclude.split(",") if s.strip())
-    written = write_csv_reports(batch, out, Lang(lang), similar_essays(batch, exclude=excluded))
+    options = RunOptions(
+        out=out, course=course, lang=Lang(lang) if lang else course.lang,
+        roster=_roster(roster_file), overrides=overrides_file,
+        similarity_exclude=tuple(s.strip() for s in similarity_exclude.split(",") if s.strip()),
+        formats=_formats(formats),
+    )
+    submissions = _find(path)
+    answers_file = path if path.is_file() else None
+    try:
+        if quiet or len(submissions) < 2:
+            result = run_class(submissions, problems, options, answers_file=answers_file)
+        else:
+            with click.progressbar(length=len(submissions), label="Grading", file=sys.stderr) as bar:
+                result = run_class(submissions, problems, options, answers_file=answers_file,
+                                   progress=lambda _: bar.update(1))
+    except GraderError as error:
+        raise click.ClickException(str(error)) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if not quiet:
-        click.echo(summary_line(batch))
-        if batch.ungraded_problems:
-            click.echo(f"Not graded (no problem folder): {', '.join(batch.ungraded_problems)}")
-        click.echo("Wrote " + ", ".join(str(p) for p in written))
+        click.echo(summary_line(result.batch))
+        if result.batch.ungraded_problems:
+            click.echo(f"Not graded (no problem folder): {', '.join(result.batch.ungraded_problems)}")
+        folders = sorted({p.parent for p in result.written})
+        click.echo(f"Wrote {len(result.written)} files in " + ", ".join(str(f) for f in folders))
 
 
 @main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--min-score", type=float, default=None,
+              help=f"Exit with code {EXIT_BELOW_MIN} when the total is below this (for CI).")
 @_problems_option
+@_course_option
 @_lang_option
-def check(path: Path, as_json: bool, problems_dir: Path | None, lang: str) -> None:
+def check(path: Path, as_json: bool, min_score: float | None, problems_dir: Path | None,
+          course_file: Path | None, lang: str | None) -> None:
     """Grade one submission and print the result of every part.
 
-    PATH is a submission folder or its answers file. Exit code: 0 when the
-    answers were read and graded (whatever the score), 1 when the file could
-    not be read, 2 on a usage error.
+    PATH is a submission folder or its answers file. What is shown follows the
+    course's `reveal` setting (course.toml); by default no expected values.
+    Exit code: 0 when the answers were read and graded (whatever the score),
+    1 when the file could not be read, 2 on a usage error, 3 when the total is
+    below --min-score.
     """
     problems = _load(problems_dir)
-    batch = _grade(path, problems, show_progress=False)
-    if len(batch.submissions) != 1:
-        raise click.UsageError(f"{path} holds {len(batch.submissions)} submissions; "
+    course = _course(course_file)
+    language = Lang(lang) if lang else course.lang
+    submissions = _find(path)
+    if len(submissions) != 1:
+        raise click.UsageError(f"{path} holds {len(submissions)} submissions; "
                                "give one submission folder or answers file")
-    result = batch.submissions[0]
+    result = grade_folder(submissions[0], problems, answers_file=path if path.is_file() else None)
+    view = student_view(result, problems, course.reveal, language)
     if as_json:
-        click.echo(json.dumps(submission_dict(result, batch.max_scores, Lang(lang)), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(view_dict(view, language), ensure_ascii=False, indent=2))
     else:
-        print_submission(result, batch, Lang(lang))
+        print_submission(view, str(result.source) if result.source else None, language)
     if result.status is SubmissionStatus.ERROR:
         sys.exit(EXIT_UNREADABLE)
+    if min_score is not None and result.total < Fraction(str(min_score)):
+        if not as_json:
+            click.secho(f"Total {float(result.total):g} is below the minimum {min_score:g}.", fg="red", err=True)
+        sys.exit(EXIT_BELOW_MIN)
 
 
 @main.command()
@@ -160,10 +218,12 @@ def key(out: Path, problems_dir: Path | None) -> None:
 
 @main.command(name="problems")
 @_problems_option
+@_course_option
 @_lang_option
-def list_problems(problems_dir: Path | None, lang: str) -> None:
+def list_problems(problems_dir: Path | None, course_file: Path | None, lang: str | None) -> None:
     """List the problems, their parts and points."""
+    language = Lang(lang) if lang else _course(course_file).lang
     for problem in _load(problems_dir):
         spec = problem.spec
-        click.echo(f"{spec.id}  {spec.title.text(Lang(lang))}  ({len(spec.parts)} parts, "
+        click.echo(f"{spec.id}  {spec.title.text(language)}  ({len(spec.parts)} parts, "
                    f"{float(spec.max_score):g} points)  {spec.folder}")

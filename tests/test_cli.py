@@ -20,7 +20,9 @@ def runner() -> CliRunner:
 
 
 def run(runner: CliRunner, *args: str):
-    """Invoke `grade` with the repository's problems."""
+    """Invoke `grade` (English feedback unless the test asks otherwise)."""
+    if args and args[0] not in ("--help", "key", "problems") and "--lang" not in args:
+        args = (*args, "--lang", "en")
     return runner.invoke(main, [*args], catch_exceptions=False)
 
 
@@ -53,7 +55,7 @@ def test_check_prints_every_part(runner) -> None:
     result = run(runner, "check", str(SUBMISSIONS / "mistake-no-bias"), "--problems", str(PROBLEMS))
     assert result.exit_code == 0
     assert "layer1.params" in result.output and "without the biases" in result.output
-    assert "q3  5/6" in result.output
+    assert "q3  5/6" in result.output and "Total: 42.5/45.5" in result.output
 
 
 def test_check_json(runner) -> None:

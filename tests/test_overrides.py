@@ -23,7 +23,8 @@ def parts_rows(out):
 
 def grade(path, out, *extra) -> str:
     """Run `grade PATH --out OUT` and return its output."""
-    result = CliRunner().invoke(main, [str(path), "--out", str(out), "--problems", str(PROBLEMS), *extra])
+    result = CliRunner().invoke(main, [str(path), "--out", str(out), "--problems", str(PROBLEMS), "--lang", "en",
+                                       *extra])
     assert result.exit_code == 0, result.output
     return result.output
 

@@ -6,8 +6,9 @@ from fractions import Fraction
 
 import click
 
-from grader.reporting.frames import feedback_text, points
-from grader.results import BatchResult, Lang, Status, SubmissionResult, SubmissionStatus
+from grader.reporting.frames import points
+from grader.reporting.student_view import STATUS_WORDS, StudentView
+from grader.results import BatchResult, Lang, Status, SubmissionStatus
 
 _STYLE = {
     Status.CORRECT: ("✓", "green"),
@@ -20,23 +21,26 @@ _STYLE = {
 }
 
 
-def print_submission(result: SubmissionResult, batch: BatchResult, lang: Lang) -> None:
-    """Print every part's score, status and feedback; colours only where the terminal allows."""
-    source = f"  ({result.source})" if result.source else ""
-    click.echo(click.style(f"Submission {result.student_id}", bold=True) + source)
-    if result.error:
-        click.secho(f"Error: {result.error.text(lang)}", fg="red")
-    for problem in result.problems:
-        click.echo(click.style(f"\n{problem.problem}", bold=True)
-                   + f"  {points(problem.score)}/{points(problem.max_score)}")
-        for part in problem.parts:
-            mark, colour = _STYLE[part.status]
-            click.echo(f"  {click.style(mark, fg=colour)} {part.part:<24} "
-                       f"{points(part.score):>6}/{points(part.max_score):<4} {part.status.value:<12} "
-                       f"{feedback_text(part.feedback, lang)}")
-    for warning in result.warnings:
-        click.secho(f"warning: {warning.text(lang)}", fg="yellow")
-    click.echo(click.style(f"\nTotal: {points(result.total)}/{points(batch.max_total)}", bold=True))
+def print_submission(view: StudentView, source: str | None, lang: Lang) -> None:
+    """Print every part the student may see; colours only where the terminal allows."""
+    click.echo(click.style(f"Submission {view.student_id}", bold=True) + (f"  ({source})" if source else ""))
+    if view.error:
+        click.secho(f"Error: {view.error}", fg="red")
+    for problem, title, score, maximum in view.problems:
+        click.echo(click.style(f"\n{problem}", bold=True) + f"  {score}/{maximum}  {title}")
+        for part in (p for p in view.parts if p.problem == problem):
+            mark, colour = _STYLE[part.status] if part.status else (" ", None)
+            line = f"  {click.style(mark, fg=colour)} {part.part:<24} {part.score:>6}/{part.max_score:<4}"
+            if part.status is not None:
+                line += f" {STATUS_WORDS[part.status].text(lang):<12}"
+            if part.feedback is not None:
+                line += f" {part.feedback}"
+            if part.expected is not None:
+                line += f"  [expected: {part.expected}]" if lang is Lang.EN else f"  [پاسخ: {part.expected}]"
+            click.echo(line)
+    for warning in view.warnings:
+        click.secho(f"warning: {warning}", fg="yellow")
+    click.echo(click.style(f"\nTotal: {view.total}/{view.max_total}", bold=True))
 
 
 def summary_line(batch: BatchResult) -> str:

@@ -1,0 +1,92 @@
+"""A class graded end to end: the plain function behind ``grade run``.
+
+Grading, then the instructor's overrides, then the roster, then each report
+writer: every step is a plain function over the results, so the CLI stays thin.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from grader.course import Course
+from grader.engine import grade_batch
+from grader.overrides import apply_overrides, load_overrides
+from grader.problems import Problem
+from grader.reporting.feedback_files import write_feedback_files
+from grader.reporting.files import write_csv_reports
+from grader.reporting.student_view import expected_answers, student_view
+from grader.results import BatchResult, Lang, SubmissionResult
+from grader.roster import Roster, join_roster
+from grader.similarity import similar_essays
+from grader.submission import SubmissionFolder
+
+
+class Format(enum.StrEnum):
+    """Report files ``grade run`` can write."""
+
+    CSV = "csv"            # scores.csv, parts.csv, similarity.csv
+    FEEDBACK = "feedback"  # feedback/<id>.md and .html
+
+
+DEFAULT_FORMATS = (Format.CSV, Format.FEEDBACK)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a class run needs besides the submissions.
+
+    Attributes:
+        out: Folder the reports are written to.
+        course: Course settings (assignment name, reveal policy).
+        lang: Language of feedback in every report.
+        roster: The class list, if given.
+        overrides: The instructor's overrides file, if any.
+        similarity_exclude: Student ids left out of the similarity report.
+        formats: Which report files to write.
+    """
+
+    out: Path
+    course: Course
+    lang: Lang
+    roster: Roster | None = None
+    overrides: Path | None = None
+    similarity_exclude: tuple[str, ...] = ()
+    formats: tuple[Format, ...] = DEFAULT_FORMATS
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a class run produced."""
+
+    batch: BatchResult
+    written: tuple[Path, ...]
+    warnings: tuple[str, ...]
+
+
+def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,
+              answers_file: Path | None = None,
+              progress: Callable[[SubmissionResult], None] | None = None) -> RunResult:
+    """Grade a class and write its reports.
+
+    Raises:
+        GraderError: When the overrides file is malformed.
+    """
+    batch = grade_batch(submissions, problems, answers_file=answers_file, progress=progress)
+    warnings: list[str] = []
+    if options.overrides is not None:
+        batch, override_warnings = apply_overrides(batch, load_overrides(options.overrides))
+        warnings += override_warnings
+    if options.roster is not None:
+        batch = join_roster(batch, options.roster)
+    written: list[Path] = []
+    if Format.CSV in options.formats:
+        similar = similar_essays(batch, exclude=options.similarity_exclude)
+        written += write_csv_reports(batch, options.out, options.lang, similar)
+    if Format.FEEDBACK in options.formats:
+        expected = expected_answers(problems)
+        views = [student_view(r, problems, options.course.reveal, options.lang, expected) for r in batch.submissions]
+        written += write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
+    return RunResult(batch, tuple(written), tuple(warnings))

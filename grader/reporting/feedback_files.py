@@ -1,0 +1,111 @@
+"""Per-student feedback files: ``feedback/<id>.md`` and ``feedback/<id>.html``, English or Persian."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from grader.reporting.files import write_atomic
+from grader.reporting.student_view import STATUS_WORDS, StudentView
+from grader.results import Lang, Message
+from grader.safe_names import safe_file_name
+
+_WORDS = {
+    "title": Message("Feedback", "بازخورد"),
+    "total": Message("Total", "مجموع"),
+    "status": Message("Status", "وضعیت"),
+    "part": Message("Part", "بخش"),
+    "score": Message("Score", "نمره"),
+    "feedback": Message("Feedback", "بازخورد"),
+    "expected": Message("Expected", "پاسخ مورد انتظار"),
+    "error": Message("Your answers file could not be read", "پرونده پاسخ شما خوانده نشد"),
+    "warnings": Message("Notes", "یادداشت‌ها"),
+}
+
+
+def _word(key: str, lang: Lang) -> str:
+    return _WORDS[key].text(lang)
+
+
+def _columns(view: StudentView, lang: Lang) -> list[str]:
+    shown = view.parts[0] if view.parts else None
+    columns = [_word("part", lang), _word("score", lang)]
+    if shown is not None and shown.status is not None:
+        columns.append(_word("status", lang))
+    if shown is not None and shown.feedback is not None:
+        columns.append(_word("feedback", lang))
+    if any(p.expected is not None for p in view.parts):
+        columns.append(_word("expected", lang))
+    return columns
+
+
+def _cells(view: StudentView, problem: str, lang: Lang) -> list[list[str]]:
+    rows = []
+    for part in (p for p in view.parts if p.problem == problem):
+        row = [part.part, f"{part.score}/{part.max_score}"]
+        if part.status is not None:
+            row.append(STATUS_WORDS[part.status].text(lang))
+        if part.feedback is not None:
+            row.append(part.feedback)
+        if any(p.expected is not None for p in view.parts):
+            row.append(part.expected or "")
+        rows.append(row)
+    return rows
+
+
+def feedback_markdown(view: StudentView, assignment: str, lang: Lang) -> str:
+    """A student's feedback as Markdown."""
+    def cell(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    lines = [f"# {assignment}: {_word('title', lang)} ({view.student_id})", "",
+             f"**{_word('total', lang)}: {view.total}/{view.max_total}**", ""]
+    if view.error:
+        lines += [f"> {_word('error', lang)}: {view.error}", ""]
+    for problem, title, score, maximum in view.problems:
+        lines += [f"## {problem}: {title} ({score}/{maximum})", ""]
+        columns = _columns(view, lang)
+        lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in _cells(view, problem, lang)]
+        lines.append("")
+    if view.warnings:
+        lines += [f"### {_word('warnings', lang)}", ""] + [f"- {w}" for w in view.warnings] + [""]
+    return "\n".join(lines)
+
+
+def feedback_html(view: StudentView, assignment: str, lang: Lang) -> str:
+    """A student's feedback as one self-contained HTML page (right-to-left in Persian)."""
+    e = html.escape
+    direction = "rtl" if lang is Lang.FA else "ltr"
+    body = [f"<h1>{e(assignment)}: {e(_word('title', lang))} ({e(view.student_id)})</h1>",
+            f"<p class=total>{e(_word('total', lang))}: {e(view.total)}/{e(view.max_total)}</p>"]
+    if view.error:
+        body.append(f"<p class=error>{e(_word('error', lang))}: {e(view.error)}</p>")
+    for problem, title, score, maximum in view.problems:
+        body.append(f"<h2>{e(problem)}: {e(title)} ({e(score)}/{e(maximum)})</h2>")
+        head = "".join(f"<th>{e(c)}</th>" for c in _columns(view, lang))
+        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
+                       for row in _cells(view, problem, lang))
+        body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+    if view.warnings:
+        body.append(f"<h3>{e(_word('warnings', lang))}</h3><ul>"
+                    + "".join(f"<li>{e(w)}</li>" for w in view.warnings) + "</ul>")
+    style = ("body{font-family:Vazirmatn,Tahoma,'DejaVu Sans',sans-serif;max-width:60rem;margin:2rem auto;"
+             "line-height:1.6}table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;"
+             "padding:.3rem .5rem;vertical-align:top;text-align:start}th{background:#f3f3f3}"
+             ".total{font-weight:bold}.error{color:#b00}")
+    return (f'<!DOCTYPE html>\n<html lang="{lang.value}" dir="{direction}"><head><meta charset="utf-8">'
+            f"<title>{e(assignment)} {e(view.student_id)}</title><style>{style}</style></head>"
+            f"<body>{''.join(body)}</body></html>\n")
+
+
+def write_feedback_files(views: list[StudentView], out: Path, assignment: str, lang: Lang) -> list[Path]:
+    """Write ``<out>/<id>.md`` and ``<out>/<id>.html`` for each student; returns the files written."""
+    written = []
+    for view in views:
+        name = safe_file_name(view.student_id)
+        for suffix, text in ((".md", feedback_markdown(view, assignment, lang)),
+                             (".html", feedback_html(view, assignment, lang))):
+            write_atomic(out / f"{name}{suffix}", text)
+            written.append(out / f"{name}{suffix}")
+    return written
