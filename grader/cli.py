@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +15,7 @@ from grader.answer_key import answer_key_toml
 from grader.course import COURSE_FILE, Course, load_course
 from grader.engine import grade_folder
 from grader.errors import GraderError
+from grader.isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Limits
 from grader.pipeline import DEFAULT_FORMATS, Format, RunOptions, run_class
 from grader.problems import Problem, default_problems_dir, load_problems
 from grader.reporting.console import print_submission, summary_line
@@ -119,10 +121,18 @@ def main() -> None:
               help="Comma-separated student ids left out of the similarity report.")
 @click.option("--formats", default=",".join(f.value for f in DEFAULT_FORMATS), show_default=True,
               help=f"Comma-separated reports to write, or 'all': {', '.join(f.value for f in Format)}.")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Worker processes, each submission under a time and memory limit; 0 grades in this process "
+                   "without limits [default: the number of CPUs].")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds one submission may take in a worker.")
+@click.option("--memory-mb", type=click.IntRange(min=64), default=DEFAULT_MEMORY_MB, show_default=True,
+              help="Memory (MiB) one worker may add while grading.")
+@click.option("--no-cache", is_flag=True, help="Regrade everything instead of reusing results for unchanged input.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | None, lang: str | None,
         roster_file: Path | None, overrides_file: Path | None, similarity_exclude: str, formats: str,
-        quiet: bool) -> None:
+        workers: int | None, timeout: float, memory_mb: int, no_cache: bool, quiet: bool) -> None:
     """Grade every submission under PATH and write the reports into --out.
 
     PATH is a class folder (one sub-folder per student, named by student id,
@@ -132,6 +142,7 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
     about get status `needs_review`; scores in the overrides file replace the
     machine's and are marked `overridden`.
     """
+    problems_dir = problems_dir or default_problems_dir()
     problems = _load(problems_dir)
     course = _course(course_file)
     if overrides_file is None and path.is_dir() and (path / "overrides.csv").is_file():
@@ -140,7 +151,9 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
         out=out, course=course, lang=Lang(lang) if lang else course.lang,
         roster=_roster(roster_file), overrides=overrides_file,
         similarity_exclude=tuple(s.strip() for s in similarity_exclude.split(",") if s.strip()),
-        formats=_formats(formats),
+        formats=_formats(formats), problems_dir=problems_dir,
+        workers=(os.cpu_count() or 1) if workers is None else workers,
+        limits=Limits(timeout=timeout, memory_mb=memory_mb), use_cache=not no_cache,
     )
     submissions = _find(path)
     answers_file = path if path.is_file() else None

@@ -45,11 +45,14 @@ def grade_batch(submissions: Sequence[SubmissionFolder], problems: tuple[Problem
         results.append(result)
         if progress is not None:
             progress(result)
-    return BatchResult(
-        submissions=tuple(sorted(results, key=lambda r: r.student_id)),
-        max_scores={p.id: p.spec.max_score for p in problems},
-        ungraded_problems=_ungraded_problems(results),
-    )
+    return make_batch(results, problems)
+
+
+def make_batch(results: Iterable[SubmissionResult], problems: tuple[Problem, ...]) -> BatchResult:
+    """A batch of results in student order, with the problems' maximum scores."""
+    ordered = tuple(sorted(results, key=lambda r: r.student_id))
+    return BatchResult(submissions=ordered, max_scores={p.id: p.spec.max_score for p in problems},
+                       ungraded_problems=_ungraded_problems(ordered))
 
 
 def grade_folder(submission: SubmissionFolder, problems: tuple[Problem, ...], *,
@@ -58,20 +61,22 @@ def grade_folder(submission: SubmissionFolder, problems: tuple[Problem, ...], *,
     try:
         loaded = read_submission(submission, answers_file)
     except SubmissionError as error:
-        return _error_result(submission.student_id, answers_file, problems,
+        return error_result(submission.student_id, answers_file, problems,
                              Message(str(error), f"پرونده پاسخ خوانده نشد: {error}"))
     try:
         return grade_submission(loaded, problems)
-    except (ArithmeticError, ValueError, TypeError, RecursionError, MemoryError) as error:
+    except MemoryError:
+        return error_result(submission.student_id, loaded.source, problems, feedback.TOO_MUCH_MEMORY)
+    except (ArithmeticError, ValueError, TypeError, RecursionError) as error:
         # Defence in depth: a grading bug on odd input costs this student a review, not the batch.
-        return _error_result(submission.student_id, loaded.source, problems, Message(
+        return error_result(submission.student_id, loaded.source, problems, Message(
             f"internal error while grading ({type(error).__name__}); please report this submission",
             "خطای داخلی هنگام نمره‌دهی؛ لطفاً این پاسخ را گزارش کنید"))
 
 
-def _error_result(student_id: str, source: Path | None, problems: tuple[Problem, ...],
+def error_result(student_id: str, source: Path | None, problems: tuple[Problem, ...],
                   error: Message) -> SubmissionResult:
-    """A submission that could not be graded: every part scores zero with the reason."""
+    """A submission that could not be graded: every part scores zero with the reason (status error)."""
     results = tuple(
         ProblemResult(p.id, tuple(PartResult(p.id, part.id, Fraction(0), part.points, Status.ERROR, (error,))
                                   for part in p.spec.parts))

@@ -6,6 +6,9 @@ from grader.results import Message
 
 CORRECT = Message("Correct.", "درست است.")
 WRONG = Message("Not correct.", "درست نیست.")
+TOO_MUCH_MEMORY = Message(
+    "Grading used too much memory: an answer is far too large; make it smaller and resubmit.",
+    "نمره‌دهی حافظه بیش از حد مصرف کرد: یکی از پاسخ‌ها بسیار بزرگ است؛ آن را کوچک کنید و دوباره بفرستید.")
 CARRIED_FORWARD = Message(
     "Not the expected value, but right for your own earlier answer: the error came from an earlier part.",
     "با مقدار مورد انتظار برابر نیست، اما با پاسخ قبلی خودتان درست محاسبه شده است: خطا از قسمت قبلی آمده است.",

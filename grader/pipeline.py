@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from grader.cache import CACHE_FILE, ResultCache, fingerprint, submission_key
 from grader.course import Course
-from grader.engine import grade_batch
+from grader.engine import grade_folder, make_batch
+from grader.isolation import Limits, grade_isolated
 from grader.overrides import apply_overrides, load_overrides
 from grader.problems import Problem
 from grader.reporting.feedback_files import write_feedback_files
@@ -46,6 +48,10 @@ class RunOptions:
         overrides: The instructor's overrides file, if any.
         similarity_exclude: Student ids left out of the similarity report.
         formats: Which report files to write.
+        problems_dir: Where the problems were loaded from (workers load them again).
+        workers: Worker processes; 0 grades in this process, without limits.
+        limits: Time and memory per submission, in workers.
+        use_cache: Whether to reuse the results of earlier runs on unchanged input.
     """
 
     out: Path
@@ -55,6 +61,10 @@ class RunOptions:
     overrides: Path | None = None
     similarity_exclude: tuple[str, ...] = ()
     formats: tuple[Format, ...] = DEFAULT_FORMATS
+    problems_dir: Path = Path("problems")
+    workers: int = 0
+    limits: Limits = Limits()
+    use_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,7 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
     Raises:
         GraderError: When the overrides file is malformed.
     """
-    batch = grade_batch(submissions, problems, answers_file=answers_file, progress=progress)
+    batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress)
     warnings: list[str] = []
     if options.overrides is not None:
         batch, override_warnings = apply_overrides(batch, load_overrides(options.overrides))
@@ -90,3 +100,43 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         views = [student_view(r, problems, options.course.reveal, options.lang, expected) for r in batch.submissions]
         written += write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
     return RunResult(batch, tuple(written), tuple(warnings))
+
+
+def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,
+                answers_file: Path | None = None,
+                progress: Callable[[SubmissionResult], None] | None = None) -> BatchResult:
+    """Grade every submission, reusing cached results and isolating the rest in workers."""
+    cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
+    code = fingerprint(options.problems_dir) if cache is not None else ""
+    results: list[SubmissionResult] = []
+    pending: list[tuple[SubmissionFolder, str]] = []
+    for submission in submissions:
+        key = submission_key(submission, answers_file, code) if cache is not None else ""
+        cached = cache.get(key) if cache is not None else None
+        if cached is None:
+            pending.append((submission, key))
+            continue
+        results.append(cached)
+        if progress is not None:
+            progress(cached)
+    todo = [submission for submission, _ in pending]
+    if options.workers > 0 and todo:
+        fresh = grade_isolated(todo, problems, options.problems_dir, workers=options.workers, limits=options.limits,
+                               answers_file=answers_file, progress=progress)
+    else:
+        fresh = (_graded(s, problems, answers_file, progress) for s in todo)
+    for (_, key), result in zip(pending, fresh):
+        results.append(result)
+        if cache is not None:
+            cache.put(key, result)
+    if cache is not None:
+        cache.save()
+    return make_batch(results, problems)
+
+
+def _graded(submission: SubmissionFolder, problems: tuple[Problem, ...], answers_file: Path | None,
+            progress: Callable[[SubmissionResult], None] | None) -> SubmissionResult:
+    result = grade_folder(submission, problems, answers_file=answers_file)
+    if progress is not None:
+        progress(result)
+    return result

@@ -73,7 +73,11 @@ def read_submission(submission: SubmissionFolder, answers_file: Path | None = No
         SubmissionError: With a message for the student when the file is
             absent, ambiguous, too large, not UTF-8, or not valid TOML/JSON.
     """
+    if submission.folder.is_symlink():
+        raise SubmissionError("the submission folder is a symbolic link; links are not followed")
     source = answers_file or _answers_file(submission.folder)
+    if source.is_symlink():
+        raise SubmissionError(f"{source.name} is a symbolic link; links are not followed")
     try:
         with source.open("rb") as handle:
             raw = handle.read(MAX_ANSWERS_BYTES + 1)

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from grader.course import Reveal
-from grader.reporting.frames import feedback_text, points
+from grader.reporting.frames import points
 from grader.results import Lang, PartResult, SubmissionResult
 
 VISIBLE = "visible"
@@ -53,7 +53,7 @@ def _test_output(part: PartResult, lang: Lang, reveal: Reveal) -> str:
     """What the student reads under one test: score, then status, then feedback, by the reveal level."""
     lines = [f"{points(part.score)}/{points(part.max_score)}"]
     if reveal >= Reveal.STATUS:
-        lines[0] += f"  {part.status.value}"
+        lines[0] += f" {part.status.value}"
     if reveal >= Reveal.FEEDBACK:
         lines += [message.text(lang) for message in part.feedback]
     return "\n".join(lines)
@@ -181,11 +181,11 @@ RUN_AUTOGRADER = f"""\
 # Gradescope runs this for every submission, from /autograder; it must always
 # leave a valid results/results.json. The Python entry point writes an error
 # result itself when grading fails; this script writes a minimal one when
-# Python could not run at all. AUTOGRADER_ROOT and PYTHON may be set for testing.
+# Python could not run at all. AUTOGRADER_ROOT and GRADER_PYTHON may be set for testing.
 set -uo pipefail
 ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 RESULTS="$ROOT/results/results.json"
-PYTHON="${{PYTHON:-$ROOT/venv/bin/python3}}"
+PYTHON="${{GRADER_PYTHON:-$ROOT/venv/bin/python3}}"
 if ! command -v "$PYTHON" >/dev/null 2>&1; then
   PYTHON=python3
 fi

@@ -1,0 +1,93 @@
+"""Grading submissions in worker processes with a time and a memory limit.
+
+A submission that runs over its wall-clock limit or its memory limit gets
+status ``error`` ("timed out", "too much memory"); its worker is replaced and
+the batch goes on. ``pebble`` is used because its pools can stop a stuck task;
+the standard ``ProcessPoolExecutor`` cannot.
+"""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+
+from pebble import ProcessExpired, ProcessPool
+
+from grader.engine import error_result, grade_folder
+from grader.problems import Problem, load_problems
+from grader.results import Message, SubmissionResult
+from grader.submission import SubmissionFolder
+
+DEFAULT_TIMEOUT = 10.0
+"""Seconds one submission may take (a normal one takes milliseconds)."""
+DEFAULT_MEMORY_MB = 1024
+"""Address space a worker may add to what it maps at start, in MiB."""
+
+TIMED_OUT = Message("Grading timed out: the answers took too long to check; simplify them and resubmit.",
+                    "زمان نمره‌دهی به پایان رسید: بررسی پاسخ‌ها بیش از حد طول کشید؛ آن‌ها را ساده کنید و دوباره بفرستید.")
+WORKER_DIED = Message("Grading stopped unexpectedly for this submission; please report it to the course staff.",
+                      "نمره‌دهی این پاسخ به طور ناگهانی متوقف شد؛ لطفاً به دستیاران درس اطلاع دهید.")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-submission limits."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    memory_mb: int = DEFAULT_MEMORY_MB
+
+
+_worker_problems: tuple[Problem, ...] = ()
+
+
+def _start_worker(problems_dir: str, memory_mb: int) -> None:
+    """Load the problems once per worker and cap its memory.
+
+    The cap is on address space, counted from what the worker already maps
+    (a forked worker shares the parent's libraries), plus ``memory_mb``.
+    """
+    global _worker_problems
+    page = resource.getpagesize()
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        mapped = int(statm.read().split()[0]) * page
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = mapped + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+    _worker_problems = load_problems(Path(problems_dir))
+
+
+def _grade_in_worker(submission: SubmissionFolder, answers_file: Path | None) -> SubmissionResult:
+    return grade_folder(submission, _worker_problems, answers_file=answers_file)
+
+
+def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Problem, ...], problems_dir: Path, *,
+                   workers: int, limits: Limits = Limits(), answers_file: Path | None = None,
+                   progress: Callable[[SubmissionResult], None] | None = None) -> Iterator[SubmissionResult]:
+    """Grade submissions in ``workers`` processes, each under ``limits``; yields results as they finish.
+
+    Args:
+        submissions: The submissions to grade.
+        problems: The loaded problems (for the error results made here).
+        problems_dir: Where the workers load the problems from.
+        workers: Number of worker processes.
+        limits: Time and memory per submission.
+        answers_file: A specific answers file to read.
+        progress: Called with each result.
+    """
+    with ProcessPool(max_workers=workers, initializer=_start_worker,
+                     initargs=(str(problems_dir), limits.memory_mb)) as pool:
+        scheduled = [(s, pool.schedule(_grade_in_worker, args=(s, answers_file), timeout=limits.timeout))
+                     for s in submissions]
+        for submission, future in scheduled:
+            try:
+                result = future.result()
+            except FutureTimeout:
+                result = error_result(submission.student_id, answers_file, problems, TIMED_OUT)
+            except (ProcessExpired, MemoryError):
+                result = error_result(submission.student_id, answers_file, problems, WORKER_DIED)
+            if progress is not None:
+                progress(result)
+            yield result

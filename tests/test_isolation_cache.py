@@ -1,0 +1,134 @@
+"""Workers with limits, determinism across worker counts, and incremental regrading."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import grader.pipeline as pipeline
+from grader.course import Course
+from grader.isolation import Limits
+from grader.pipeline import Format, RunOptions, run_class
+from grader.problems import load_problems
+from grader.results import Lang, SubmissionStatus
+from grader.submission import find_submissions
+from tests.conftest import PROBLEMS, SUBMISSIONS
+
+SLOW_SOLVER = '''
+import time
+from typing import Any, Mapping
+
+def solve(parameters: Mapping[str, Any], *, mistakes=frozenset(), given=None) -> dict[str, Any]:
+    """The answer is 1; a given answer of 666 makes the solver hang, 777 makes it eat memory."""
+    if given and given.get("value") == 666:
+        time.sleep(60)
+    if given and given.get("value") == 777:
+        hog = bytearray(4 * 1024 ** 3)
+    return {"value": 1}
+'''
+SLOW_SPEC = '''
+id = "z9"
+title = { en = "Test", fa = "آزمون" }
+statement = { en = "Test", fa = "آزمون" }
+[[parts]]
+id = "value"
+answer = "value"
+kind = "integer"
+points = 1
+'''
+
+
+def options(out: Path, problems_dir: Path = PROBLEMS, **changes) -> RunOptions:
+    """Run options writing CSV reports only."""
+    return RunOptions(out=out, course=Course(), lang=Lang.EN, formats=(Format.CSV,), problems_dir=problems_dir,
+                      **changes)
+
+
+def csv_bytes(out: Path) -> dict[str, bytes]:
+    """The CSV reports of a run."""
+    return {p.name: p.read_bytes() for p in sorted(out.glob("*.csv"))}
+
+
+def test_reports_identical_with_any_number_of_workers(tmp_path, problems) -> None:
+    """In-process, one worker and two workers give byte-identical reports."""
+    submissions = find_submissions(SUBMISSIONS)
+    runs = []
+    for workers in (0, 1, 2):
+        out = tmp_path / f"w{workers}"
+        run_class(submissions, problems, options(out, workers=workers))
+        runs.append(csv_bytes(out))
+    assert runs[0] == runs[1] == runs[2]
+
+
+def count_grading(monkeypatch) -> list[str]:
+    """Record each submission graded in this process."""
+    graded: list[str] = []
+    original = pipeline.grade_folder
+
+    def counting(submission, problems, **kwargs):
+        graded.append(submission.student_id)
+        return original(submission, problems, **kwargs)
+
+    monkeypatch.setattr(pipeline, "grade_folder", counting)
+    return graded
+
+
+def test_second_run_regrades_nothing(tmp_path, problems, monkeypatch) -> None:
+    """Over an unchanged class, a second run reuses every result and writes the same reports."""
+    graded = count_grading(monkeypatch)
+    submissions = find_submissions(SUBMISSIONS)
+    run_class(submissions, problems, options(tmp_path, use_cache=True))
+    first = csv_bytes(tmp_path)
+    assert len(graded) == len(submissions)
+    graded.clear()
+    run_class(submissions, problems, options(tmp_path, use_cache=True))
+    assert graded == [] and csv_bytes(tmp_path) == first
+
+
+def test_changed_submission_or_spec_is_regraded(tmp_path, problems, monkeypatch) -> None:
+    """A changed answers file regrades that student; a changed problem spec regrades everyone."""
+    klass, problems_dir = tmp_path / "class", tmp_path / "problems"
+    shutil.copytree(SUBMISSIONS, klass)
+    shutil.copytree(PROBLEMS, problems_dir)
+    graded = count_grading(monkeypatch)
+    submissions = find_submissions(klass)
+    run_class(submissions, problems, options(tmp_path / "out", problems_dir, use_cache=True))
+    graded.clear()
+    answers = klass / "mistake-no-bias" / "answers.toml"
+    answers.write_text(answers.read_text(encoding="utf-8").replace("params = 4800", "params = 4864"),
+                       encoding="utf-8")
+    run_class(submissions, problems, options(tmp_path / "out", problems_dir, use_cache=True))
+    assert graded == ["mistake-no-bias"]
+    graded.clear()
+    spec = problems_dir / "q3_cnn_shapes" / "problem.toml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("credit = 0.5", "credit = 0.4", 1), encoding="utf-8")
+    changed = load_problems(problems_dir)
+    run_class(submissions, changed, options(tmp_path / "out", problems_dir, use_cache=True))
+    assert sorted(graded) == sorted(s.student_id for s in submissions)
+
+
+@pytest.fixture()
+def slow_problem(tmp_path) -> Path:
+    """A problems folder whose solver hangs or eats memory on chosen answers."""
+    folder = tmp_path / "problems" / "z9_test"
+    folder.mkdir(parents=True)
+    (folder / "problem.toml").write_text(SLOW_SPEC, encoding="utf-8")
+    (folder / "solver.py").write_text(SLOW_SOLVER, encoding="utf-8")
+    return folder.parent
+
+
+@pytest.mark.parametrize("value, words", [(666, "timed out"), (777, "too much memory")])
+def test_runaway_submission_is_stopped_and_the_batch_goes_on(tmp_path, slow_problem, value, words) -> None:
+    """A submission over the time or memory limit gets status error with the reason; the others are graded."""
+    klass = tmp_path / "class"
+    for student, answer in (("a-good", 1), ("b-bad", value), ("c-good", 1)):
+        (klass / student).mkdir(parents=True)
+        (klass / student / "answers.toml").write_text(f"[z9]\nvalue = {answer}\n", encoding="utf-8")
+    problems = load_problems(slow_problem)
+    result = run_class(find_submissions(klass), problems,
+                       options(tmp_path / "out", slow_problem, workers=2, limits=Limits(timeout=3, memory_mb=256)))
+    by_id = {r.student_id: r for r in result.batch.submissions}
+    assert by_id["b-bad"].status is SubmissionStatus.ERROR and words in by_id["b-bad"].error.en
+    assert by_id["a-good"].total == by_id["c-good"].total == 1
