@@ -229,6 +229,25 @@ def key(out: Path, problems_dir: Path | None) -> None:
     click.echo(f"Wrote {out}")
 
 
+@main.command(name="autograder-zip")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
+              show_default=True, help="The zip to write.")
+def autograder_zip(out: Path) -> None:
+    """Build the Gradescope autograder zip (setup.sh, run_autograder, the grader and the problems).
+
+    Upload the zip as it is in the assignment's "Configure Autograder" page.
+    run_autograder grades /autograder/submission and writes
+    /autograder/results/results.json, with an error test if grading crashes.
+    """
+    from grader.reporting.gradescope import build_autograder_zip  # only this command needs zipfile and friends
+
+    project_root = Path(__file__).resolve().parent.parent
+    if not (project_root / "problems").is_dir():
+        raise click.ClickException(f"no problems/ folder beside the grader package in {project_root}; "
+                                   "run this from a checkout of the grader")
+    click.echo(f"Wrote {build_autograder_zip(out, project_root)}")
+
+
 @main.command(name="problems")
 @_problems_option
 @_course_option

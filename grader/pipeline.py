@@ -18,7 +18,12 @@ from grader.isolation import Limits, grade_isolated
 from grader.overrides import apply_overrides, load_overrides
 from grader.problems import Problem
 from grader.reporting.feedback_files import write_feedback_files
-from grader.reporting.files import write_csv_reports
+from grader.reporting.canvas import canvas_csv
+from grader.reporting.excel import write_xlsx
+from grader.reporting.files import write_atomic, write_csv_reports
+from grader.reporting.html_report import write_html
+from grader.reporting.junit import junit_xml
+from grader.reporting.moodle import moodle_csv
 from grader.reporting.student_view import expected_answers, student_view
 from grader.results import BatchResult, Lang, SubmissionResult
 from grader.roster import Roster, join_roster
@@ -31,6 +36,11 @@ class Format(enum.StrEnum):
 
     CSV = "csv"            # scores.csv, parts.csv, similarity.csv
     FEEDBACK = "feedback"  # feedback/<id>.md and .html
+    CANVAS = "canvas"      # canvas.csv: Canvas gradebook import
+    MOODLE = "moodle"      # moodle.csv: Moodle grade import
+    JUNIT = "junit"        # junit.xml: GitLab, Jenkins and other CI
+    XLSX = "xlsx"          # report.xlsx: scores, parts, summary, item analysis, review queue
+    HTML = "html"          # report.html: charts and a sortable table linking to feedback/
 
 
 DEFAULT_FORMATS = (Format.CSV, Format.FEEDBACK)
@@ -99,7 +109,24 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         expected = expected_answers(problems)
         views = [student_view(r, problems, options.course.reveal, options.lang, expected) for r in batch.submissions]
         written += write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
+    if Format.XLSX in options.formats:
+        written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
+    if Format.HTML in options.formats:
+        written.append(write_html(options.out / "report.html", batch, options.course, options.roster, options.lang))
+    for fmt, name, text in _lms_files(batch, options):
+        if fmt in options.formats:
+            write_atomic(options.out / name, text())
+            written.append(options.out / name)
     return RunResult(batch, tuple(written), tuple(warnings))
+
+
+def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, str, Callable[[], str]], ...]:
+    """The single-file exports: format, file name, and how to build the text (only when asked for)."""
+    return (
+        (Format.CANVAS, "canvas.csv", lambda: canvas_csv(batch, options.course, options.roster)),
+        (Format.MOODLE, "moodle.csv", lambda: moodle_csv(batch, options.course, options.roster, options.lang)),
+        (Format.JUNIT, "junit.xml", lambda: junit_xml(batch, options.lang)),
+    )
 
 
 def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,

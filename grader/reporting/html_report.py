@@ -153,7 +153,8 @@ SCRIPT = """
   });
   var match = /^#sort=(-?)(.+)$/.exec(window.location.hash);
   if (match) {
-    var key = decodeURIComponent(match[2]);
+    var key = "";
+    try { key = decodeURIComponent(match[2]); } catch (error) { key = ""; }
     Array.prototype.forEach.call(headers, function (header, index) {
       if (header.getAttribute("data-key") === key) { sortBy(index, match[1] !== "-"); }
     });
