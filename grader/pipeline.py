@@ -7,6 +7,7 @@ writer: every step is a plain function over the results, so the CLI stays thin.
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,12 +22,14 @@ from grader.reporting.feedback_files import write_feedback_files
 from grader.reporting.canvas import canvas_csv
 from grader.reporting.excel import write_xlsx
 from grader.reporting.files import write_atomic, write_csv_reports
+from grader.reporting.gradescope import gradescope_results
 from grader.reporting.html_report import write_html
 from grader.reporting.junit import junit_xml
 from grader.reporting.moodle import moodle_csv
 from grader.reporting.student_view import expected_answers, student_view
 from grader.results import BatchResult, Lang, SubmissionResult
 from grader.roster import Roster, join_roster
+from grader.safe_names import safe_file_name
 from grader.similarity import similar_essays
 from grader.submission import SubmissionFolder
 
@@ -41,6 +44,7 @@ class Format(enum.StrEnum):
     JUNIT = "junit"        # junit.xml: GitLab, Jenkins and other CI
     XLSX = "xlsx"          # report.xlsx: scores, parts, summary, item analysis, review queue
     HTML = "html"          # report.html: charts and a sortable table linking to feedback/
+    GRADESCOPE = "gradescope"  # gradescope/<id>.json: each student's results.json, as the autograder writes it
 
 
 DEFAULT_FORMATS = (Format.CSV, Format.FEEDBACK)
@@ -113,6 +117,12 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
     if Format.HTML in options.formats:
         written.append(write_html(options.out / "report.html", batch, options.course, options.roster, options.lang))
+    if Format.GRADESCOPE in options.formats:
+        for result in batch.submissions:
+            path = options.out / "gradescope" / f"{safe_file_name(result.student_id)}.json"
+            data = gradescope_results(result, batch.max_scores, options.lang, reveal=options.course.reveal)
+            write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+            written.append(path)
     for fmt, name, text in _lms_files(batch, options):
         if fmt in options.formats:
             write_atomic(options.out / name, text())
