@@ -16,7 +16,8 @@ from grader import __version__
 from grader.reporting.files import write_atomic
 from grader.results import SubmissionResult
 from grader.results_io import from_data, to_data
-from grader.submission import ANSWER_FILES, MAX_ANSWERS_BYTES, SubmissionFolder
+from grader.errors import SubmissionError
+from grader.submission import ANSWER_FILES, SubmissionFolder, read_capped
 
 CACHE_FILE = Path(".cache") / "results.jsonl"
 
@@ -40,13 +41,9 @@ def submission_key(submission: SubmissionFolder, answers_file: Path | None, code
     for path in candidates:
         digest.update(b"\0" + path.name.encode("utf-8", "surrogateescape") + b"\0")
         try:
-            if path.is_symlink():
-                digest.update(b"symlink")
-                continue
-            with path.open("rb") as handle:
-                digest.update(handle.read(MAX_ANSWERS_BYTES + 1))
-        except OSError as error:
-            digest.update(f"unreadable:{error.errno}".encode())
+            digest.update(read_capped(path))
+        except SubmissionError as error:  # links, pipes, missing files: the reason decides the result
+            digest.update(str(error).encode())
     return digest.hexdigest()
 
 

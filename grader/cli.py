@@ -259,3 +259,7 @@ def list_problems(problems_dir: Path | None, course_file: Path | None, lang: str
         spec = problem.spec
         click.echo(f"{spec.id}  {spec.title.text(language)}  ({len(spec.parts)} parts, "
                    f"{float(spec.max_score):g} points)  {spec.folder}")
+
+
+if __name__ == "__main__":  # python -m grader.cli, as the benchmark runs it
+    main()

@@ -26,6 +26,8 @@ from grader.submission import LoadedSubmission, SubmissionFolder, read_submissio
 from grader.text import closest
 
 _ABSENT = object()
+MAX_WARNINGS = 20
+"""Warnings kept per submission; the rest are counted."""
 
 
 def grade_batch(submissions: Sequence[SubmissionFolder], problems: tuple[Problem, ...], *,
@@ -100,6 +102,8 @@ def grade_submission(submission: LoadedSubmission, problems: tuple[Problem, ...]
         results.append(result)
         warnings.extend(problem_warnings)
     unreadable = any(part.status is Status.INVALID for r in results for part in r.parts)
+    if len(warnings) > MAX_WARNINGS:  # a file of 20,000 stray keys must not make a report cell unreadable
+        warnings = warnings[:MAX_WARNINGS] + [feedback.more_warnings(len(warnings) - MAX_WARNINGS)]
     return SubmissionResult(
         student_id=submission.student_id,
         source=submission.source,

@@ -69,3 +69,8 @@ def with_carried_forward(message: Message) -> Message:
     """A diagnosed mistake found when solving from the student's own earlier answers."""
     return Message(f"{message.en} (Judged from your own earlier answer.)",
                    f"{message.fa} (بر پایه پاسخ قبلی خودتان سنجیده شد.)")
+
+
+def more_warnings(count: int) -> Message:
+    """How many further warnings were left out."""
+    return Message(f"... and {count} more warnings like these.", f"... و {count} هشدار دیگر از همین دست.")

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pebble import ProcessExpired, ProcessPool
 
@@ -23,6 +24,8 @@ from grader.submission import SubmissionFolder
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds one submission may take (a normal one takes milliseconds)."""
+CHUNK = 16
+"""Most submissions sent to a worker at once."""
 DEFAULT_MEMORY_MB = 1024
 """Address space a worker may add to what it maps at start, in MiB."""
 
@@ -59,14 +62,19 @@ def _start_worker(problems_dir: str, memory_mb: int) -> None:
     _worker_problems = load_problems(Path(problems_dir))
 
 
-def _grade_in_worker(submission: SubmissionFolder, answers_file: Path | None) -> SubmissionResult:
-    return grade_folder(submission, _worker_problems, answers_file=answers_file)
+def _grade_in_worker(chunk: list[SubmissionFolder], answers_file: Path | None) -> list[SubmissionResult]:
+    return [grade_folder(submission, _worker_problems, answers_file=answers_file) for submission in chunk]
 
 
 def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Problem, ...], problems_dir: Path, *,
                    workers: int, limits: Limits = Limits(), answers_file: Path | None = None,
                    progress: Callable[[SubmissionResult], None] | None = None) -> Iterator[SubmissionResult]:
-    """Grade submissions in ``workers`` processes, each under ``limits``; yields results as they finish.
+    """Grade submissions in ``workers`` processes, each under ``limits``; yields results in order.
+
+    Submissions go to the workers in small chunks (sending one at a time costs
+    more than grading it), each chunk with the time of all its submissions.
+    A chunk that runs over, or whose worker dies, is graded again one
+    submission at a time, so only the submission at fault gets the error.
 
     Args:
         submissions: The submissions to grade.
@@ -77,17 +85,44 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         answers_file: A specific answers file to read.
         progress: Called with each result.
     """
+    todo = list(submissions)
+    size = max(1, min(CHUNK, len(todo) // (workers * 4) or 1))
+    chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     with ProcessPool(max_workers=workers, initializer=_start_worker,
                      initargs=(str(problems_dir), limits.memory_mb)) as pool:
-        scheduled = [(s, pool.schedule(_grade_in_worker, args=(s, answers_file), timeout=limits.timeout))
-                     for s in submissions]
-        for submission, future in scheduled:
+        def schedule(chunk: list[SubmissionFolder]) -> Any:
+            return pool.schedule(_grade_in_worker, args=(chunk, answers_file), timeout=limits.timeout * len(chunk))
+
+        scheduled = [(chunk, schedule(chunk)) for chunk in chunks]
+        for chunk, future in scheduled:
             try:
-                result = future.result()
-            except FutureTimeout:
-                result = error_result(submission.student_id, answers_file, problems, TIMED_OUT)
-            except (ProcessExpired, MemoryError):
-                result = error_result(submission.student_id, answers_file, problems, WORKER_DIED)
-            if progress is not None:
-                progress(result)
-            yield result
+                results = future.result()
+            except (FutureTimeout, ProcessExpired):
+                results = [_alone(submission, schedule([submission]), problems, answers_file)
+                           for submission in chunk] if len(chunk) > 1 else \
+                    [_failed(chunk[0], future, problems, answers_file)]
+            for result in results:
+                if progress is not None:
+                    progress(result)
+                yield result
+
+
+def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
+           answers_file: Path | None) -> SubmissionResult:
+    """The result of a submission graded on its own (after its chunk failed)."""
+    try:
+        return future.result()[0]
+    except (FutureTimeout, ProcessExpired):
+        return _failed(submission, future, problems, answers_file)
+
+
+def _failed(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
+            answers_file: Path | None) -> SubmissionResult:
+    """The error result of a submission whose worker ran over its time or died."""
+    try:
+        future.result()
+    except FutureTimeout:
+        return error_result(submission.student_id, answers_file, problems, TIMED_OUT)
+    except ProcessExpired:
+        pass
+    return error_result(submission.student_id, answers_file, problems, WORKER_DIED)

@@ -8,6 +8,7 @@ word on an essay: when it is unsure it says ``needs_review``.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import tomllib
@@ -79,24 +80,81 @@ class ConceptResult:
         return self.evidence is not None
 
 
+_WORD = re.compile(r"\w+")
+_MAX_GAP = 2
+
+
+class Essay:
+    """Normalised essay text, split into words and indexed for pattern matching."""
+
+    def __init__(self, normalised: str) -> None:
+        self.text = normalised
+        matches = list(_WORD.finditer(normalised))
+        self.words = [m.group() for m in matches]
+        self.starts = [m.start() for m in matches]
+        self.positions: dict[str, list[int]] = {}
+        for index, word in enumerate(self.words):
+            self.positions.setdefault(word, []).append(index)
+        self.vocabulary = sorted(self.positions)
+        self._prefixed: dict[str, list[int]] = {}
+
+    def occurrences(self, word: str, prefix: bool) -> list[int]:
+        """Word positions of ``word`` (or of every word starting with it), in order."""
+        if not prefix:
+            return self.positions.get(word, [])
+        found = self._prefixed.get(word)  # many patterns share a stem: look each up once per essay
+        if found is None:
+            found = []
+            for candidate in self.vocabulary[bisect.bisect_left(self.vocabulary, word):]:
+                if not candidate.startswith(word):
+                    break
+                found += self.positions[candidate]
+            found.sort()
+            self._prefixed[word] = found
+        return found
+
+
 @dataclass(frozen=True)
 class Pattern:
-    """A compiled rubric pattern and the literal text every match contains."""
+    """A compiled rubric pattern.
+
+    Patterns of plain words are matched on the essay's word index (fast);
+    patterns whose words hold other characters (``1/(n*m)``) use the
+    equivalent regular expression.
+    """
 
     regex: re.Pattern[str]
-    literals: tuple[str, ...]
+    words: tuple[tuple[str, bool], ...] | None  # (word or stem, is a prefix), when all are plain words
 
-    def search(self, text: str) -> re.Match[str] | None:
-        """The leftmost match in normalised text."""
-        return self.regex.search(text) if self.could_match(text) else None
+    def find(self, essay: Essay) -> int | None:
+        """The character offset of the leftmost match in the essay, or None."""
+        if self.words is None:
+            match = self.regex.search(essay.text)
+            return match.start() if match else None
+        first, prefix = self.words[0]
+        for position in essay.occurrences(first, prefix):
+            if self._rest_matches(essay, position, 1):
+                return essay.starts[position]
+        return None
 
-    def could_match(self, text: str) -> bool:
-        """A cheap pre-check: every literal word stem occurs somewhere in the text."""
-        return all(literal in text for literal in self.literals)
+    def _rest_matches(self, essay: Essay, position: int, index: int) -> bool:
+        if index == len(self.words):
+            return True
+        word, prefix = self.words[index]
+        for following in range(position + 1, min(position + 2 + _MAX_GAP, len(essay.words))):
+            candidate = essay.words[following]
+            if (candidate.startswith(word) if prefix else candidate == word) and \
+                    self._rest_matches(essay, following, index + 1):
+                return True
+        return False
+
+    def search(self, text: str) -> int | None:
+        """The offset of the leftmost match in normalised text (convenience for single checks)."""
+        return self.find(Essay(text))
 
 
 def compile_pattern(pattern: str) -> Pattern:
-    """A rubric pattern as a regular expression over normalised text.
+    """A rubric pattern over normalised text.
 
     Words are separated by spaces; a trailing ``*`` matches any ending; up to
     two other words may stand between consecutive words.
@@ -106,7 +164,9 @@ def compile_pattern(pattern: str) -> Pattern:
         raise ValueError("empty pattern")
     parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
     regex = re.compile(r"(?<!\w)" + _GAP.join(parts) + r"(?!\w)")
-    return Pattern(regex, tuple(w.rstrip("*") for w in words if w.rstrip("*")))
+    stems = [(w[:-1], True) if w.endswith("*") else (w, False) for w in words]
+    plain = all(stem and _WORD.fullmatch(stem) for stem, _ in stems)
+    return Pattern(regex, tuple(stems) if plain else None)
 
 
 def load_rubric(file: Path) -> Rubric:
@@ -183,16 +243,9 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
     return Concept(raw["id"], points, Message(raw["en"], raw["fa"]), any_of, all_of)
 
 
-def _first_match(patterns: tuple[Pattern, ...], text: str) -> re.Match[str] | None:
-    """The leftmost match of any of the patterns whose literal words occur in the text."""
-    possible = tuple(p for p in patterns if p.could_match(text))
-    return _combined(possible).search(text) if possible else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _combined(patterns: tuple[Pattern, ...]) -> re.Pattern[str]:
-    """One alternation of several patterns: a single search finds the leftmost match of any."""
-    return re.compile("|".join(f"(?:{p.regex.pattern})" for p in patterns))
+def _first_match(patterns: tuple[Pattern, ...], essay: Essay) -> int | None:
+    """The character offset of the leftmost match of any of the patterns."""
+    return min((found for found in (p.find(essay) for p in patterns) if found is not None), default=None)
 
 
 def _sentence_at(text: str, position: int) -> str:
@@ -205,15 +258,16 @@ def _sentence_at(text: str, position: int) -> str:
 
 def find_concepts(rubric: Rubric, normalised: str) -> tuple[ConceptResult, ...]:
     """Every concept of the rubric, found or not, with the evidence sentence."""
+    essay = Essay(normalised)
     results = []
     for concept in rubric.concepts:
-        match = _first_match(concept.any_of, normalised)
+        match = _first_match(concept.any_of, essay)
         if match is None and concept.all_of:
-            group_matches = [_first_match(group, normalised) for group in concept.all_of]
-            if all(group_matches):
+            group_matches = [_first_match(group, essay) for group in concept.all_of]
+            if all(m is not None for m in group_matches):
                 # The last group is the specific point (the first ones set the topic): its sentence is the evidence.
                 match = group_matches[-1]
-        results.append(ConceptResult(concept, _sentence_at(normalised, match.start()) if match else None))
+        results.append(ConceptResult(concept, _sentence_at(normalised, match) if match is not None else None))
     return tuple(results)
 
 

@@ -8,6 +8,7 @@ column, which the engine turns into an ``error`` row for that student alone.
 from __future__ import annotations
 
 import json
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,13 +77,7 @@ def read_submission(submission: SubmissionFolder, answers_file: Path | None = No
     if submission.folder.is_symlink():
         raise SubmissionError("the submission folder is a symbolic link; links are not followed")
     source = answers_file or _answers_file(submission.folder)
-    if source.is_symlink():
-        raise SubmissionError(f"{source.name} is a symbolic link; links are not followed")
-    try:
-        with source.open("rb") as handle:
-            raw = handle.read(MAX_ANSWERS_BYTES + 1)
-    except OSError as error:
-        raise SubmissionError(f"cannot read {source.name}: {error.strerror}") from None
+    raw = read_capped(source)
     if len(raw) > MAX_ANSWERS_BYTES:
         raise SubmissionError(f"{source.name} is larger than {MAX_ANSWERS_BYTES // 1000} kB; "
                               "answers files are a few kB: remove anything that is not an answer")
@@ -96,8 +91,29 @@ def read_submission(submission: SubmissionFolder, answers_file: Path | None = No
     return LoadedSubmission(submission.student_id, source, data)
 
 
+def read_capped(source: Path) -> bytes:
+    """The first ``MAX_ANSWERS_BYTES + 1`` bytes of a regular file (links, pipes and devices are refused).
+
+    Raises:
+        SubmissionError: When the path is a link, not a regular file, or unreadable.
+    """
+    try:
+        mode = source.lstat().st_mode
+    except OSError as error:
+        raise SubmissionError(f"cannot read {source.name}: {error.strerror}") from None
+    if stat.S_ISLNK(mode):
+        raise SubmissionError(f"{source.name} is a symbolic link; links are not followed")
+    if not stat.S_ISREG(mode):
+        raise SubmissionError(f"{source.name} is not a regular file")
+    try:
+        with source.open("rb") as handle:
+            return handle.read(MAX_ANSWERS_BYTES + 1)
+    except OSError as error:
+        raise SubmissionError(f"cannot read {source.name}: {error.strerror}") from None
+
+
 def _answers_file(folder: Path) -> Path:
-    present = [folder / name for name in ANSWER_FILES if (folder / name).is_file()]
+    present = [folder / name for name in ANSWER_FILES if (folder / name).is_file() or (folder / name).is_symlink()]
     if not present:
         raise SubmissionError("no answers.toml or answers.json in the submission folder")
     if len(present) > 1:
@@ -106,23 +122,33 @@ def _answers_file(folder: Path) -> Path:
 
 
 def _parse(source: Path, text: str) -> Any:
-    if source.suffix == ".json":
-        try:
-            return json.loads(text, parse_constant=_reject_constant)
-        except json.JSONDecodeError as error:
-            raise SubmissionError(f"{source.name} is not valid JSON: {error.msg} "
-                                  f"(at line {error.lineno}, column {error.colno})") from None
-        except (ValueError, RecursionError) as error:
-            raise SubmissionError(f"{source.name} is not valid JSON: {error}") from None
+    kind = "JSON" if source.suffix == ".json" else "TOML"
     try:
+        if kind == "JSON":
+            return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
         return tomllib.loads(text)
+    except json.JSONDecodeError as error:
+        raise SubmissionError(f"{source.name} is not valid JSON: {error.msg} "
+                              f"(at line {error.lineno}, column {error.colno})") from None
     except tomllib.TOMLDecodeError as error:
         # tomllib's message already ends with "(at line L, column C)".
         raise SubmissionError(f"{source.name} is not valid TOML: {error}") from None
-    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
-        raise SubmissionError(f"{source.name} is not valid TOML: {error}") from None
     except RecursionError:
         raise SubmissionError(f"{source.name} is nested too deeply") from None
+    except ValueError as error:
+        if "digits" in str(error):  # Python's int conversion limit: its message names a Python function
+            raise SubmissionError(f"{source.name} holds a number with more than 4300 digits") from None
+        raise SubmissionError(f"{source.name} is not valid {kind}: {error}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (as TOML does) instead of keeping the last."""
+    table: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in table:
+            raise ValueError(f"duplicate key {key!r}: each key may be given only once")
+        table[key] = value
+    return table
 
 
 def _reject_constant(name: str) -> Any:

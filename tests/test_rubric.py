@@ -104,6 +104,7 @@ def test_essay_parts_have_needs_review_status(problems) -> None:
 def test_pattern_language(pattern, text, hit) -> None:
     """A trailing * matches endings, up to two words may intervene, and words match whole."""
     assert (compile_pattern(pattern).search(normalize_text(text)) is not None) is hit
+    assert (compile_pattern(pattern).regex.search(normalize_text(text)) is not None) is hit  # the two matchers agree
 
 
 def test_broken_rubric_names_file_and_key(tmp_path) -> None:

@@ -130,7 +130,7 @@ def compare(student: Any, reference: Formula) -> Match:
 
 def expand_definitions(student: Any, reference: Formula) -> Any:
     """Replace defined symbols (local gradients) by what they stand for."""
-    if not reference.definitions or not any(str(s) in reference.definitions for s in student.free_symbols):
+    if not reference.definitions or not any(s.name in reference.definitions for s in student.free_symbols):
         return student
     return student.xreplace({sympy.Symbol(k): v for k, v in reference.definitions.items()})
 
@@ -163,7 +163,7 @@ def diagnose_terms(student: Any, reference: Formula) -> TermReport | None:
     mine = expand_definitions(student, reference)
     # Compare like with like: a student who wrote the upstream symbols against the
     # reference, one who wrote their values in against the substituted reference.
-    wrote_upstream = any(str(s) in reference.upstream for s in mine.free_symbols)
+    wrote_upstream = any(s.name in reference.upstream for s in mine.free_symbols)
     theirs = reference.expr if wrote_upstream or not reference.upstream else reference.substituted
     if sympy.count_ops(mine) > _MAX_EXPAND_OPS or not (mine.is_polynomial() and theirs.is_polynomial()):
         return None

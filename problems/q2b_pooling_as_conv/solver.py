@@ -19,12 +19,14 @@ import numpy as np
 
 from grader.errors import SolverError, ValueReadError
 from grader.results import Message, Verdict
-from grader.rubric import compile_pattern, load_rubric
+from grader.rubric import Essay, compile_pattern, load_rubric
 from grader.text import normalize_text
 from grader.values import parse_integer
 
 MAX_KERNEL = 16
 """Largest kernel side checked (a pooling window is a few pixels)."""
+MAX_STRIDE = 64
+"""Largest stride checked: the random test input grows with it."""
 _SEED = 2026
 
 
@@ -60,10 +62,12 @@ def verify(parameters: Mapping[str, Any], path: str, value: Any, table: Mapping[
 def _stride(raw: Any, kernel: tuple[int, int]) -> tuple[int, int]:
     if raw is None:
         return kernel  # the contract's default: the kernel size
-    if isinstance(raw, list) and len(raw) == 2:
-        return parse_integer(raw[0], minimum=1), parse_integer(raw[1], minimum=1)
-    stride = parse_integer(raw, minimum=1)
-    return stride, stride
+    pair = raw if isinstance(raw, list) and len(raw) == 2 else [raw, raw]
+    stride = (parse_integer(pair[0], minimum=1), parse_integer(pair[1], minimum=1))
+    if max(stride) > MAX_STRIDE:
+        raise ValueReadError(f"a stride of {max(stride)} is larger than any pooling stride (at most {MAX_STRIDE})",
+                             f"گام {max(stride)} از هر گام ادغامی بزرگ‌تر است (حداکثر {MAX_STRIDE})")
+    return stride
 
 
 def conv_depthwise(x: np.ndarray, kernel: np.ndarray, stride: tuple[int, int]) -> np.ndarray:
@@ -131,7 +135,8 @@ def _verify_max_pool(parameters: Mapping[str, Any], says_yes: bool, explanation:
         return Verdict(Fraction(1), (Message("Correct: max is not linear, so no single convolution computes it.",
                                              "درست است: بیشینه خطی نیست، پس هیچ همگشت تنهایی آن را محاسبه نمی‌کند."),))
     text = normalize_text(explanation) if isinstance(explanation, str) else ""
-    if any(compile_pattern(p).search(text) for p in parameters.get("defensible_patterns", [])):
+    essay = Essay(text)
+    if any(compile_pattern(p).find(essay) is not None for p in parameters.get("defensible_patterns", [])):
         return Verdict(Fraction(str(parameters.get("defensible_credit", "0.5"))), (Message(
             "A single (linear) convolution cannot compute max pooling, but your explanation argues with ReLU "
             "compositions or a learned strided convolution: an instructor will review it.",

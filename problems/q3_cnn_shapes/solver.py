@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import functools
 import math
 import re
 from dataclasses import dataclass, replace
@@ -127,6 +128,7 @@ class LayerResult:
         return self.trainable + self.non_trainable
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_layer(text: str) -> Layer:
     """Read a layer written in the homework's notation.
 

@@ -1,0 +1,96 @@
+"""Benchmark: grade synthetic classes cold and warm, and one `grade check`; print the figures.
+
+    python bench/run_bench.py                  # 1,000 and 10,000 submissions
+    python bench/run_bench.py --sizes 200      # a quick run
+
+For each size it generates a class (bench/generate_class.py), runs
+`grade CLASS --out OUT` twice in a subprocess (cold: empty cache; warm: the
+same class again, every result cached) and prints wall time, submissions per
+second and the peak resident memory of the grading processes (the main process
+and its workers). It also grades 200 submissions in this process to split the
+time by problem, and times `grade check` on one submission including start-up.
+Targets (issue 7, on the project's 2-core machine): 10,000 cold < 30 s,
+warm < 5 s, peak memory < 1 GB, `grade check` < 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_class import generate  # noqa: E402  (the sibling script)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed_run(args: list[str]) -> tuple[float, float]:
+    """Run a command; return its wall time (s) and the peak RSS (MB) of its process tree's largest member."""
+    start = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    subprocess.run(args, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return elapsed, peak / 1024
+
+
+def per_problem(class_dir: Path, count: int) -> dict[str, float]:
+    """Milliseconds per submission spent in each problem, graded in this process."""
+    from grader import engine
+    from grader.problems import load_problems
+    from grader.submission import find_submissions
+
+    problems = load_problems(ROOT / "problems")
+    spent: dict[str, float] = defaultdict(float)
+    original = engine.grade_problem
+
+    def timing(problem, table):
+        start = time.perf_counter()
+        try:
+            return original(problem, table)
+        finally:
+            spent[problem.id] += time.perf_counter() - start
+
+    engine.grade_problem = timing
+    try:
+        engine.grade_batch(find_submissions(class_dir)[:count], problems)
+    finally:
+        engine.grade_problem = original
+    return {pid: 1000 * seconds / count for pid, seconds in sorted(spent.items())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Grade synthetic classes and print the figures.")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    arguments = parser.parse_args()
+    grade = [sys.executable, "-m", "grader.cli"]
+    with tempfile.TemporaryDirectory(prefix="grade-bench-") as scratch:
+        base = Path(scratch)
+        print(f"machine: {os.cpu_count()} CPUs; workers: {arguments.workers}")
+        for size in arguments.sizes:
+            class_dir, out = base / f"class{size}", base / f"out{size}"
+            generate(class_dir, size)
+            command = [*grade, "run", str(class_dir), "--out", str(out), "-q", "--workers", str(arguments.workers)]
+            cold, cold_mem = timed_run(command)
+            warm, warm_mem = timed_run(command)
+            print(f"{size:>6} submissions: cold {cold:7.1f} s ({size / cold:6.0f}/s), "
+                  f"warm {warm:6.1f} s ({size / warm:6.0f}/s), peak RSS {max(cold_mem, warm_mem):6.0f} MB")
+        sample = base / f"class{arguments.sizes[0]}"
+        shares = per_problem(sample, min(200, arguments.sizes[0]))
+        print("time per submission by problem (ms, in-process): "
+              + ", ".join(f"{pid} {ms:.1f}" for pid, ms in shares.items()))
+        one = next(iter(sorted(sample.iterdir())))
+        check, _ = timed_run([*grade, "check", str(one), "--lang", "en"])
+        print(f"grade check of one submission, start-up included: {check:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
