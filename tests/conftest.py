@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -22,25 +20,17 @@ def problems() -> tuple[Problem, ...]:
     return load_problems(PROBLEMS)
 
 
+def _solver(problems: tuple[Problem, ...], problem_id: str) -> ModuleType:
+    return next(p for p in problems if p.id == problem_id).solver
+
+
 @pytest.fixture(scope="session")
-def q3_solver() -> ModuleType:
+def q3_solver(problems) -> ModuleType:
     """The Q3 reference solver module."""
-    name = "tests_q3_solver"
-    spec = importlib.util.spec_from_file_location(name, PROBLEMS / "q3_cnn_shapes" / "solver.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return _solver(problems, "q3")
 
 
 @pytest.fixture(scope="session")
-def q4_solver() -> ModuleType:
+def q4_solver(problems) -> ModuleType:
     """The Q4 reference solver module."""
-    name = "tests_q4_solver"
-    spec = importlib.util.spec_from_file_location(name, PROBLEMS / "q4_conv_backprop" / "solver.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+    return _solver(problems, "q4")

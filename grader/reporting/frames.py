@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pandas as pd
 
-from grader.results import BatchResult, Lang, SubmissionResult
+from grader.results import BatchResult, Lang
 
 SCORES_COLUMNS_AFTER = ("total", "max_total", "status", "notes")
 PARTS_COLUMNS = ("student_id", "problem", "part", "score", "max_score", "status", "feedback", "diagnosis")
@@ -16,6 +16,11 @@ def points(value: Fraction) -> str:
     """Points as a CSV shows them: ``4``, ``0.5``, ``0.3333`` (rounded to 4 places)."""
     text = f"{float(value):.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def score_number(value: Fraction) -> float:
+    """Points as a JSON or spreadsheet number, rounded to 4 places."""
+    return round(float(value), 4)
 
 
 def feedback_text(messages: tuple, lang: Lang) -> str:
@@ -66,38 +71,6 @@ def parts_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(rows, columns=list(PARTS_COLUMNS), dtype=object)
     return frame.sort_values(["student_id", "problem", "part"], kind="stable").reset_index(drop=True)
-
-
-def submission_dict(result: SubmissionResult, max_scores: dict[str, Fraction], lang: Lang) -> dict:
-    """One submission's results as plain JSON-ready data (``grade check --json``)."""
-    return {
-        "student_id": result.student_id,
-        "source": str(result.source) if result.source else None,
-        "status": result.status.value,
-        "total": float(result.total),
-        "max_total": float(sum(max_scores.values(), Fraction(0))),
-        "error": result.error.text(lang) if result.error else None,
-        "warnings": [w.text(lang) for w in result.warnings],
-        "problems": [
-            {
-                "problem": problem.problem,
-                "score": float(problem.score),
-                "max_score": float(problem.max_score),
-                "parts": [
-                    {
-                        "part": part.part,
-                        "score": float(part.score),
-                        "max_score": float(part.max_score),
-                        "status": part.status.value,
-                        "feedback": feedback_text(part.feedback, lang),
-                        "diagnosis": part.diagnosis,
-                    }
-                    for part in problem.parts
-                ],
-            }
-            for problem in result.problems
-        ],
-    }
 
 
 SIMILARITY_COLUMNS = ("problem", "part", "student_a", "student_b", "similarity", "shared_shingles")

@@ -35,7 +35,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from grader.reporting.frames import feedback_text, points
+from grader.reporting.frames import feedback_text, points, score_number
 from grader.results import Lang, Status, SubmissionResult, SubmissionStatus
 
 VERSION = 1
@@ -45,9 +45,6 @@ ERROR = "error"
 RUNNER_ID = "grader"
 """The step id the workflow template gives the grading step (the reporter's ``runners`` input)."""
 
-
-def _number(value: Fraction) -> float:
-    return round(float(value), 4)
 
 
 def classroom_result(result: SubmissionResult, max_scores: dict[str, Fraction], lang: Lang) -> dict:
@@ -73,8 +70,8 @@ def classroom_result(result: SubmissionResult, max_scores: dict[str, Fraction], 
         tests.append({
             "name": f"{part.problem} {part.part}",
             "status": status,
-            "score": _number(part.score),
-            "max_score": _number(part.max_score),
+            "score": score_number(part.score),
+            "max_score": score_number(part.max_score),
             "message": f"{message}: {feedback}" if feedback else message,
             "test_code": "",
             "filename": str(result.source.name) if result.source else "",
@@ -90,7 +87,7 @@ def classroom_result(result: SubmissionResult, max_scores: dict[str, Fraction], 
     return {
         "version": VERSION,
         "status": overall,
-        "max_score": _number(sum(max_scores.values(), Fraction(0))),
+        "max_score": score_number(sum(max_scores.values(), Fraction(0))),
         "tests": tests,
     }
 
@@ -106,8 +103,8 @@ def error_result(message: str, max_score: Fraction = Fraction(0)) -> dict:
     return {
         "version": VERSION,
         "status": ERROR,
-        "max_score": _number(max_score),
-        "tests": [{"name": "Autograder error", "status": ERROR, "score": 0, "max_score": _number(max_score),
+        "max_score": score_number(max_score),
+        "tests": [{"name": "Autograder error", "status": ERROR, "score": 0, "max_score": score_number(max_score),
                    "message": message, "test_code": "", "filename": "", "line_no": 0, "duration": 0}],
     }
 

@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from grader.course import Reveal
-from grader.reporting.frames import points
+from grader.reporting.frames import points, score_number
 from grader.results import Lang, PartResult, SubmissionResult
 
 VISIBLE = "visible"
@@ -43,10 +43,6 @@ FAILED = "failed"
 
 ERROR_TEST_NAME = "Autograder error"
 
-
-def _number(value: Fraction) -> float:
-    """A score as a JSON number, rounded to 4 places."""
-    return round(float(value), 4)
 
 
 def _test_output(part: PartResult, lang: Lang, reveal: Reveal) -> str:
@@ -93,8 +89,8 @@ def gradescope_results(result: SubmissionResult, max_scores: dict[str, Fraction]
     tests = [
         {
             "name": f"{part.problem} {part.part}",
-            "score": _number(part.score),
-            "max_score": _number(part.max_score),
+            "score": score_number(part.score),
+            "max_score": score_number(part.max_score),
             "status": PASSED if part.score >= part.max_score else FAILED,
             "output": _test_output(part, lang, reveal),
             "visibility": VISIBLE,
@@ -105,10 +101,10 @@ def gradescope_results(result: SubmissionResult, max_scores: dict[str, Fraction]
     for problem_id, max_score in max_scores.items():
         if problem_id not in graded:
             reason = result.error.text(lang) if result.error is not None else "not graded"
-            tests.append({"name": problem_id, "score": 0.0, "max_score": _number(max_score), "status": FAILED,
+            tests.append({"name": problem_id, "score": 0.0, "max_score": score_number(max_score), "status": FAILED,
                           "output": f"0/{points(max_score)}\n{reason}", "visibility": VISIBLE})
     return {
-        "score": _number(result.total),
+        "score": score_number(result.total),
         "output": _summary(result, sum(max_scores.values(), Fraction(0)), lang),
         "visibility": VISIBLE,
         "stdout_visibility": HIDDEN,
@@ -130,7 +126,7 @@ def error_results(message: str, max_score: Fraction = Fraction(0)) -> dict:
         "output": html.escape(text, quote=False),
         "visibility": VISIBLE,
         "stdout_visibility": HIDDEN,
-        "tests": [{"name": ERROR_TEST_NAME, "score": 0.0, "max_score": _number(max_score), "status": FAILED,
+        "tests": [{"name": ERROR_TEST_NAME, "score": 0.0, "max_score": score_number(max_score), "status": FAILED,
                    "output": text, "visibility": VISIBLE}],
     }
 
