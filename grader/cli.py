@@ -11,15 +11,13 @@ from pathlib import Path
 import click
 
 from grader import __version__
-from grader.answer_key import answer_key_toml
 from grader.course import COURSE_FILE, Course, load_course
 from grader.engine import grade_folder
 from grader.errors import GraderError
 from grader.isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Limits
-from grader.pipeline import DEFAULT_FORMATS, Format, RunOptions, run_class
+from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.problems import Problem, default_problems_dir, load_problems
 from grader.reporting.console import print_submission, summary_line
-from grader.reporting.files import write_atomic
 from grader.reporting.student_view import student_view, view_dict
 from grader.results import Lang, SubmissionStatus
 from grader.roster import Roster, load_roster
@@ -147,6 +145,8 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
     course = _course(course_file)
     if overrides_file is None and path.is_dir() and (path / "overrides.csv").is_file():
         overrides_file = path / "overrides.csv"
+    from grader.pipeline import RunOptions
+
     options = RunOptions(
         out=out, course=course, lang=Lang(lang) if lang else course.lang,
         roster=_roster(roster_file), overrides=overrides_file,
@@ -157,6 +157,7 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
     )
     submissions = _find(path)
     answers_file = path if path.is_file() else None
+    from grader.pipeline import run_class  # pandas and the writers load only for a class run
     try:
         if quiet or len(submissions) < 2:
             result = run_class(submissions, problems, options, answers_file=answers_file)
@@ -221,6 +222,9 @@ def check(path: Path, as_json: bool, min_score: float | None, problems_dir: Path
 @_problems_option
 def key(out: Path, problems_dir: Path | None) -> None:
     """Write the answer key, in the submission format, from the reference solvers."""
+    from grader.answer_key import answer_key_toml
+    from grader.reporting.files import write_atomic
+
     text = answer_key_toml(_load(problems_dir))
     if str(out) == "-":
         click.echo(text, nl=False)

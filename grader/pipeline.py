@@ -6,7 +6,6 @@ writer: every step is a plain function over the results, so the CLI stays thin.
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Callable
 
 from grader.cache import CACHE_FILE, ResultCache, fingerprint, submission_key
 from grader.course import Course
+from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.engine import grade_folder, make_batch
 from grader.isolation import Limits, grade_isolated
 from grader.overrides import apply_overrides, load_overrides
@@ -32,22 +32,6 @@ from grader.roster import Roster, join_roster
 from grader.safe_names import safe_file_name
 from grader.similarity import similar_essays
 from grader.submission import SubmissionFolder
-
-
-class Format(enum.StrEnum):
-    """Report files ``grade run`` can write."""
-
-    CSV = "csv"            # scores.csv, parts.csv, similarity.csv
-    FEEDBACK = "feedback"  # feedback/<id>.md and .html
-    CANVAS = "canvas"      # canvas.csv: Canvas gradebook import
-    MOODLE = "moodle"      # moodle.csv: Moodle grade import
-    JUNIT = "junit"        # junit.xml: GitLab, Jenkins and other CI
-    XLSX = "xlsx"          # report.xlsx: scores, parts, summary, item analysis, review queue
-    HTML = "html"          # report.html: charts and a sortable table linking to feedback/
-    GRADESCOPE = "gradescope"  # gradescope/<id>.json: each student's results.json, as the autograder writes it
-
-
-DEFAULT_FORMATS = (Format.CSV, Format.FEEDBACK)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from grader.errors import SpecError
 from grader.results import Message, Verdict
@@ -66,6 +66,11 @@ class Rubric:
     model_answer: Message
     review: ReviewRules = ReviewRules()
 
+    @functools.cached_property
+    def first_words(self) -> PatternIndex:
+        """The rubric's patterns by their first word, to skip those an essay cannot match."""
+        return PatternIndex.of(p for c in self.concepts for p in (*c.any_of, *(q for g in c.all_of for q in g)))
+
 
 @dataclass(frozen=True)
 class ConceptResult:
@@ -114,7 +119,7 @@ class Essay:
         return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity hashing: patterns are looked up in sets per essay
 class Pattern:
     """A compiled rubric pattern.
 
@@ -151,6 +156,39 @@ class Pattern:
     def search(self, text: str) -> int | None:
         """The offset of the leftmost match in normalised text (convenience for single checks)."""
         return self.find(Essay(text))
+
+
+@dataclass(frozen=True)
+class PatternIndex:
+    """Patterns by first word (exact or stem); regex-only patterns are always candidates."""
+
+    exact: dict[str, tuple[Pattern, ...]]
+    stems: dict[str, tuple[Pattern, ...]]
+    always: tuple[Pattern, ...]
+
+    @staticmethod
+    def of(patterns: Iterable[Pattern]) -> PatternIndex:
+        """Index patterns by their first word."""
+        exact: dict[str, list[Pattern]] = {}
+        stems: dict[str, list[Pattern]] = {}
+        always: list[Pattern] = []
+        for pattern in patterns:
+            if pattern.words is None:
+                always.append(pattern)
+            else:
+                word, prefix = pattern.words[0]
+                (stems if prefix else exact).setdefault(word, []).append(pattern)
+        return PatternIndex({k: tuple(v) for k, v in exact.items()}, {k: tuple(v) for k, v in stems.items()},
+                            tuple(always))
+
+    def possible(self, essay: Essay) -> set[Pattern]:
+        """The patterns whose first word occurs in the essay (the only ones that can match)."""
+        found = set(self.always)
+        for word in essay.positions:
+            found.update(self.exact.get(word, ()))
+            for end in range(1, len(word) + 1):
+                found.update(self.stems.get(word[:end], ()))
+        return found
 
 
 def compile_pattern(pattern: str) -> Pattern:
@@ -243,9 +281,10 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
     return Concept(raw["id"], points, Message(raw["en"], raw["fa"]), any_of, all_of)
 
 
-def _first_match(patterns: tuple[Pattern, ...], essay: Essay) -> int | None:
-    """The character offset of the leftmost match of any of the patterns."""
-    return min((found for found in (p.find(essay) for p in patterns) if found is not None), default=None)
+def _first_match(patterns: tuple[Pattern, ...], essay: Essay, possible: set[Pattern]) -> int | None:
+    """The character offset of the leftmost match of any of the patterns (those in ``possible``)."""
+    return min((found for found in (p.find(essay) for p in patterns if p in possible) if found is not None),
+               default=None)
 
 
 def _sentence_at(text: str, position: int) -> str:
@@ -259,11 +298,12 @@ def _sentence_at(text: str, position: int) -> str:
 def find_concepts(rubric: Rubric, normalised: str) -> tuple[ConceptResult, ...]:
     """Every concept of the rubric, found or not, with the evidence sentence."""
     essay = Essay(normalised)
+    possible = rubric.first_words.possible(essay)
     results = []
     for concept in rubric.concepts:
-        match = _first_match(concept.any_of, essay)
+        match = _first_match(concept.any_of, essay, possible)
         if match is None and concept.all_of:
-            group_matches = [_first_match(group, essay) for group in concept.all_of]
+            group_matches = [_first_match(group, essay, possible) for group in concept.all_of]
             if all(m is not None for m in group_matches):
                 # The last group is the specific point (the first ones set the topic): its sentence is the evidence.
                 match = group_matches[-1]

@@ -24,7 +24,7 @@ from grader.course import Course, Reveal
 from grader.engine import grade_batch
 from grader.reporting import github_classroom
 from grader.reporting.canvas import canvas_csv
-from grader.reporting.frames import points
+from grader.reporting.formatting import points
 from grader.reporting.github_classroom import classroom_result, encode_result
 from grader.reporting.gradescope import build_autograder_zip, error_results, gradescope_results
 from grader.reporting.junit import junit_xml

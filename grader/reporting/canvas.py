@@ -22,7 +22,7 @@ import csv
 import io
 
 from grader.course import Course
-from grader.reporting.frames import points
+from grader.reporting.formatting import points
 from grader.results import BatchResult, SubmissionStatus
 from grader.roster import Roster
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import click
 
-from grader.reporting.frames import points
+from grader.reporting.formatting import points
 from grader.reporting.student_view import STATUS_WORDS, StudentView
 from grader.results import BatchResult, Lang, Status, SubmissionStatus
 

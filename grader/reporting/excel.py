@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course import Course
-from grader.reporting.frames import PARTS_COLUMNS, feedback_text, parts_frame, scores_frame
+from grader.reporting.frames import PARTS_COLUMNS, parts_frame, scores_frame
+from grader.reporting.formatting import feedback_text
 from grader.reporting.item_analysis import PartStats, class_summary, item_analysis, review_queue
 from grader.results import BatchResult, Lang
 from grader.roster import Roster

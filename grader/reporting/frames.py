@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 
 import pandas as pd
 
+from grader.reporting.formatting import feedback_text, points
 from grader.results import BatchResult, Lang
 
 SCORES_COLUMNS_AFTER = ("total", "max_total", "status", "notes")
 PARTS_COLUMNS = ("student_id", "problem", "part", "score", "max_score", "status", "feedback", "diagnosis")
-
-
-def points(value: Fraction) -> str:
-    """Points as a CSV shows them: ``4``, ``0.5``, ``0.3333`` (rounded to 4 places)."""
-    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def score_number(value: Fraction) -> float:
-    """Points as a JSON or spreadsheet number, rounded to 4 places."""
-    return round(float(value), 4)
-
-
-def feedback_text(messages: tuple, lang: Lang) -> str:
-    """Messages joined into one line of feedback."""
-    return " ".join(message.text(lang) for message in messages)
 
 
 def scores_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:

@@ -35,7 +35,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
-from grader.reporting.frames import feedback_text, points, score_number
+from grader.reporting.formatting import feedback_text, points, score_number
 from grader.results import Lang, Status, SubmissionResult, SubmissionStatus
 
 VERSION = 1

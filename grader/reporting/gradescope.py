@@ -30,7 +30,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from grader.course import Reveal
-from grader.reporting.frames import points, score_number
+from grader.reporting.formatting import points, score_number
 from grader.results import Lang, PartResult, SubmissionResult
 
 VISIBLE = "visible"

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from grader.course import Course
 from grader.reporting.files import write_atomic
-from grader.reporting.frames import points
+from grader.reporting.formatting import points
 from grader.reporting.item_analysis import ClassSummary, ProblemMistake, class_summary, counted_submissions, \
     mistake_frequencies
 from grader.results import BatchResult, Lang, Status

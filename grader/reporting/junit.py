@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from grader.reporting.frames import feedback_text, points
+from grader.reporting.formatting import feedback_text, points
 from grader.results import BatchResult, Lang, PartResult, Status, SubmissionResult
 
 ERROR_STATUSES = frozenset({Status.ERROR, Status.INVALID})

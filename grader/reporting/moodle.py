@@ -29,7 +29,7 @@ import csv
 import io
 
 from grader.course import Course
-from grader.reporting.frames import feedback_text, points
+from grader.reporting.formatting import feedback_text, points
 from grader.results import BatchResult, Lang, SubmissionResult, SubmissionStatus
 from grader.roster import Roster
 

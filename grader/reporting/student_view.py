@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from grader.course import Reveal
 from grader.problems import Problem
-from grader.reporting.frames import feedback_text, points
+from grader.reporting.formatting import feedback_text, points
 from grader.results import Lang, Message, Status, SubmissionResult
 from grader.spec import AnswerKind
 from grader.values import format_number

@@ -1,0 +1,23 @@
+"""How points and feedback read in every report (kept free of heavy imports: `grade check` uses it)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from grader.results import Lang, Message
+
+
+def points(value: Fraction) -> str:
+    """Points as a CSV shows them: ``4``, ``0.5``, ``0.3333`` (rounded to 4 places)."""
+    text = f"{float(value):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def score_number(value: Fraction) -> float:
+    """Points as a JSON or spreadsheet number, rounded to 4 places."""
+    return round(float(value), 4)
+
+
+def feedback_text(messages: tuple[Message, ...], lang: Lang) -> str:
+    """Messages joined into one line of feedback."""
+    return " ".join(message.text(lang) for message in messages)
