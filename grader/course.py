@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import SpecError
 from grader.results import Lang
+from grader.toml_files import read_toml
 
 COURSE_FILE = "course.toml"
 
@@ -48,10 +48,7 @@ def load_course(path: Path | None) -> Course:
     """
     if path is None or not path.is_file():
         return Course()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SpecError(path, "", f"not valid TOML: {error}") from None
+    data = read_toml(path)
     course = data.get("course", {})
     feedback = data.get("feedback", {})
     if not isinstance(course, dict) or not isinstance(feedback, dict):

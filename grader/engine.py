@@ -77,7 +77,7 @@ def grade_folder(submission: SubmissionFolder, problems: tuple[Problem, ...], *,
 
 
 def error_result(student_id: str, source: Path | None, problems: tuple[Problem, ...],
-                  error: Message) -> SubmissionResult:
+                 error: Message) -> SubmissionResult:
     """A submission that could not be graded: every part scores zero with the reason (status error)."""
     results = tuple(
         ProblemResult(p.id, tuple(PartResult(p.id, part.id, Fraction(0), part.points, Status.ERROR, (error,))

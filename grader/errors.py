@@ -42,3 +42,4 @@ class ValueReadError(GraderError):
         self.en = en
         self.fa = fa
         super().__init__(en)
+

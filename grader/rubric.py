@@ -11,7 +11,6 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, Iterable
 from grader.errors import SpecError
 from grader.results import Message, Verdict
 from grader.text import normalize_text
+from grader.toml_files import read_toml
 
 MAX_TEXT_CHARS = 50_000
 """Longest essay read; longer text is refused before any matching."""
@@ -223,12 +223,7 @@ def load_rubric(file: Path) -> Rubric:
 @functools.lru_cache(maxsize=64)
 def _load_rubric(file: Path, stamp: int) -> Rubric:
     """Parse a rubric file; ``stamp`` (its modification time) makes an edited file load again."""
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(file, "", "rubric file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SpecError(file, "", f"not valid TOML: {error}") from None
+    data = read_toml(file, "rubric file not found")
     model = data.get("model_answer")
     if not (isinstance(model, dict) and isinstance(model.get("en"), str) and isinstance(model.get("fa"), str)):
         raise SpecError(file, "model_answer", "needs en and fa texts")

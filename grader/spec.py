@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import enum
 import re
-import tomllib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Mapping
 from grader.errors import SpecError
 from grader.results import Message
 from grader.rubric import Rubric, load_rubric
+from grader.toml_files import read_toml
 
 PathSegment = str | int
 _PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[\d+\])*", re.ASCII)
@@ -211,12 +211,7 @@ def load_spec(folder: Path, known_mistakes: frozenset[str] = frozenset()) -> Pro
     """
     file = folder / "problem.toml"
     reader = _Reader(file)
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError(file, "", "problem folder has no problem.toml") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SpecError(file, "", f"not valid TOML: {error}") from None
+    data = read_toml(file, "problem folder has no problem.toml")
 
     problem_id = reader.get(data, "id", "", str)
     if not _ID.fullmatch(problem_id):
