@@ -3,8 +3,8 @@
 Each student's answers are drawn from what real classes write: the key, each
 diagnosed mistake (derived from the solvers, like the grader does), other
 notations (LaTeX, the upstream 1/4 substituted, Persian digits), unreadable
-values, and essays in Persian and English (the test essays and the sample
-write-up, with words dropped and swapped so that no two are identical).
+values, and essays in Persian and English (sentences drawn from two of the test essays,
+with words dropped and swapped, so that no two are identical).
 
     python bench/generate_class.py OUT_DIR --students 1000 [--seed 7]
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import shutil
 from pathlib import Path
 
@@ -69,10 +70,18 @@ def latex(formula: str) -> str:
     return text.replace("*", " \\times ")
 
 
+def compose(pool: list[str], rng: random.Random) -> str:
+    """An essay of sentences drawn from two source essays, as students paraphrase what they read."""
+    sentences = [s.strip() for text in rng.sample(pool, min(2, len(pool)))
+                 for s in re.split(r"(?<=[.!?؟])\s+", text) if s.strip()]
+    chosen = rng.sample(sentences, max(1, len(sentences) * 2 // 3))
+    return perturb(" ".join(chosen), rng)
+
+
 def perturb(text: str, rng: random.Random) -> str:
     """The essay with a few words dropped and neighbours swapped (no two students identical)."""
     words = text.split()
-    for _ in range(max(1, len(words) // 15)):
+    for _ in range(max(1, len(words) // 6)):
         i = rng.randrange(len(words) - 1)
         if rng.random() < 0.5:
             words[i], words[i + 1] = words[i + 1], words[i]
@@ -89,8 +98,8 @@ def toml_text(text: str) -> str:
 def student(index: int, rng: random.Random, essays: dict[str, list[str]]) -> str:
     """One student's answers.toml."""
     lines = [f'[student]\nid = "s{index:05d}"\n']
-    lines.append(f"[q1]\nanswer = {toml_text(perturb(rng.choice(essays['q1']), rng))}\n")
-    lines.append(f"[q2a]\nanswer = {toml_text(perturb(rng.choice(essays['q2a']), rng))}\n")
+    lines.append(f"[q1]\nanswer = {toml_text(compose(essays['q1'], rng))}\n")
+    lines.append(f"[q2a]\nanswer = {toml_text(compose(essays['q2a'], rng))}\n")
     stride = rng.choice(["1", "2", "3", '"two"'])
     max_yes = rng.choice(["false", "false", "false", "true"])
     avg_yes = rng.choice(["true", "true", "false", '"بله"'])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -97,12 +98,12 @@ class ProblemResult:
     problem: str
     parts: tuple[PartResult, ...]
 
-    @property
+    @functools.cached_property
     def score(self) -> Fraction:
         """Points given over all parts."""
         return sum((p.score for p in self.parts), Fraction(0))
 
-    @property
+    @functools.cached_property
     def max_score(self) -> Fraction:
         """Points possible over all parts."""
         return sum((p.max_score for p in self.parts), Fraction(0))
@@ -130,9 +131,9 @@ class SubmissionResult:
     error: Message | None = None
     ungraded_tables: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def total(self) -> Fraction:
-        """Points given over all problems."""
+        """Points given over all problems (computed once: reports ask for it often)."""
         return sum((p.score for p in self.problems), Fraction(0))
 
     @property
