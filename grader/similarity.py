@@ -1,11 +1,19 @@
-"""Pairs of essays that are suspiciously alike: shingled word n-grams after normalisation."""
+"""Pairs of essays that are suspiciously alike: shingled word n-grams after normalisation.
+
+Shingle sets are compared by Jaccard similarity; MinHash signatures with
+banding (locality-sensitive hashing) find the candidate pairs, so a class of
+thousands costs about one pass over its essays.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
+
+import numpy as np
 
 from grader.results import BatchResult
 from grader.text import normalize_text
@@ -14,7 +22,13 @@ SHINGLE_WORDS = 5
 THRESHOLD = Fraction(2, 5)
 """Jaccard similarity of the shingle sets from which a pair is reported."""
 COMMON_MIN = 20
-"""A shingle in more essays than this (or a tenth of the class) is a stock phrase and is not counted."""
+"""A signature band more essays share than this (or a tenth of the class) is stock phrasing, not copying."""
+HASHES = 64
+ROWS = 2
+BANDS = HASHES // ROWS
+_generator = np.random.default_rng(20261126)  # fixed: the same pairs on every run
+_MULTIPLIERS = _generator.integers(1, 2**63, size=HASHES, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_OFFSETS = _generator.integers(0, 2**63, size=HASHES, dtype=np.uint64)
 DEFAULT_EXCLUDED = ("answer-key", "seed-writeup")
 """The key and the sample write-up: every answer resembles them a little."""
 
@@ -37,12 +51,36 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]
     return frozenset(tuple(words[i:i + size]) for i in range(len(words) - size + 1))
 
 
+def _signature(found: frozenset[tuple[str, ...]]) -> np.ndarray:
+    """A MinHash signature: for each of the fixed hash functions, the smallest hash of any shingle."""
+    hashes = np.fromiter((int.from_bytes(hashlib.blake2b("\x1f".join(s).encode(), digest_size=8).digest(), "little")
+                          for s in found), dtype=np.uint64, count=len(found))
+    with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the hash family
+        return (hashes[:, None] * _MULTIPLIERS[None, :] + _OFFSETS[None, :]).min(axis=0)
+
+
+def _candidates(signatures: dict[str, np.ndarray], class_size: int) -> set[tuple[str, str]]:
+    """Pairs of students whose signatures agree on a whole band (locality-sensitive hashing)."""
+    common = max(COMMON_MIN, class_size // 10)
+    pairs: set[tuple[str, str]] = set()
+    for band in range(BANDS):
+        buckets: dict[bytes, list[str]] = defaultdict(list)
+        for student, signature in signatures.items():
+            buckets[signature[band * ROWS:(band + 1) * ROWS].tobytes()].append(student)
+        for students in buckets.values():
+            if 1 < len(students) <= common:  # a bucket most of the class shares is stock phrasing
+                pairs.update(combinations(students, 2))
+    return pairs
+
+
 def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXCLUDED,
                    threshold: Fraction = THRESHOLD) -> tuple[SimilarPair, ...]:
     """Pairs of essays whose shingle sets have a Jaccard similarity of at least ``threshold``.
 
-    Shingles are indexed, so only essays that share a word sequence are ever
-    compared: a class of independent essays costs about one pass.
+    Candidate pairs come from MinHash signatures split into bands (pairs at
+    the threshold share a band with probability above 0.99), so the cost grows
+    with the class, not with its square; each candidate's similarity is then
+    computed exactly from the shingle sets.
     """
     essays: dict[tuple[str, str], dict[str, frozenset[tuple[str, ...]]]] = defaultdict(dict)
     for result in batch.submissions:
@@ -50,23 +88,15 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
             continue
         for part in result.parts:
             if part.text:
-                essays[(part.problem, part.part)][result.student_id] = shingles(part.text)
+                found = shingles(part.text)
+                if found:
+                    essays[(part.problem, part.part)][result.student_id] = found
     pairs = []
     for (problem, part), by_student in sorted(essays.items()):
-        index: dict[tuple[str, ...], list[str]] = defaultdict(list)
-        for student, found in sorted(by_student.items()):
-            for shingle in found:
-                index[shingle].append(student)
-        shared: dict[tuple[str, str], int] = defaultdict(int)
-        common = max(COMMON_MIN, len(by_student) // 10)
-        for students in index.values():
-            if len(students) > common:
-                continue  # a stock phrase many students use is no evidence of copying
-            for a, b in combinations(students, 2):
-                shared[(a, b)] += 1
-        for (a, b), count in sorted(shared.items()):
-            union = len(by_student[a]) + len(by_student[b]) - count
-            similarity = Fraction(count, union)
+        signatures = {student: _signature(found) for student, found in sorted(by_student.items())}
+        for a, b in sorted(_candidates(signatures, len(by_student))):
+            shared = len(by_student[a] & by_student[b])
+            similarity = Fraction(shared, len(by_student[a]) + len(by_student[b]) - shared)
             if similarity >= threshold:
-                pairs.append(SimilarPair(problem, part, a, b, similarity, count))
+                pairs.append(SimilarPair(problem, part, a, b, similarity, shared))
     return tuple(pairs)
