@@ -21,8 +21,9 @@ from grader.text import normalize_text
 SHINGLE_WORDS = 5
 THRESHOLD = Fraction(2, 5)
 """Jaccard similarity of the shingle sets from which a pair is reported."""
-COMMON_MIN = 20
-"""A signature band more essays share than this (or a tenth of the class) is stock phrasing, not copying."""
+MAX_BUCKET = 50
+"""A signature band shared by more essays than this is stock phrasing (or one huge cluster that a
+person spots at once); it proposes no pairs, which keeps the work linear in the class size."""
 HASHES = 64
 ROWS = 2
 BANDS = HASHES // ROWS
@@ -59,16 +60,15 @@ def _signature(found: frozenset[tuple[str, ...]]) -> np.ndarray:
         return (hashes[:, None] * _MULTIPLIERS[None, :] + _OFFSETS[None, :]).min(axis=0)
 
 
-def _candidates(signatures: dict[str, np.ndarray], class_size: int) -> set[tuple[str, str]]:
+def _candidates(signatures: dict[str, np.ndarray]) -> set[tuple[str, str]]:
     """Pairs of students whose signatures agree on a whole band (locality-sensitive hashing)."""
-    common = max(COMMON_MIN, class_size // 10)
     pairs: set[tuple[str, str]] = set()
     for band in range(BANDS):
         buckets: dict[bytes, list[str]] = defaultdict(list)
         for student, signature in signatures.items():
             buckets[signature[band * ROWS:(band + 1) * ROWS].tobytes()].append(student)
         for students in buckets.values():
-            if 1 < len(students) <= common:  # a bucket most of the class shares is stock phrasing
+            if 1 < len(students) <= MAX_BUCKET:
                 pairs.update(combinations(students, 2))
     return pairs
 
@@ -94,7 +94,7 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
     pairs = []
     for (problem, part), by_student in sorted(essays.items()):
         signatures = {student: _signature(found) for student, found in sorted(by_student.items())}
-        for a, b in sorted(_candidates(signatures, len(by_student))):
+        for a, b in sorted(_candidates(signatures)):
             shared = len(by_student[a] & by_student[b])
             similarity = Fraction(shared, len(by_student[a]) + len(by_student[b]) - shared)
             if similarity >= threshold:
