@@ -93,9 +93,11 @@ def main() -> None:
     """Grade homework submissions against the problems' reference solvers.
 
     \b
-    grade submissions/                 grade a class; writes reports/scores.csv and reports/parts.csv
+    grade submissions/                 grade a class; writes reports/ (CSVs and feedback files)
+    grade submissions/ --formats all   also report.xlsx, report.html, Canvas, Moodle, JUnit, Gradescope
     grade check submissions/s001       check one submission (for students)
     grade key                          write the answer key from the solvers
+    grade autograder-zip               build the Gradescope autograder zip
     grade problems                     list the problems and their points
 
     `grade PATH` is short for `grade run PATH`. See README.md and docs/.
