@@ -6,7 +6,7 @@ from fractions import Fraction
 from typing import Any, Callable, Collection
 
 from grader.spec import AnswerKind, Tolerance
-from grader.values import parse_boolean, parse_integer, parse_matrix, parse_number, parse_shape
+from grader.values import parse_boolean, parse_integer, parse_matrix, parse_number, parse_shape, parse_text
 
 _READERS: dict[AnswerKind, Callable[[Any], Any]] = {
     AnswerKind.NUMBER: parse_number,
@@ -14,6 +14,7 @@ _READERS: dict[AnswerKind, Callable[[Any], Any]] = {
     AnswerKind.SHAPE: parse_shape,
     AnswerKind.MATRIX: parse_matrix,
     AnswerKind.BOOLEAN: parse_boolean,
+    AnswerKind.TEXT: parse_text,
 }
 
 

@@ -20,7 +20,7 @@ from grader.problems import Answers, Problem
 from grader.results import (
     BatchResult, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus, Verdict,
 )
-from grader.rubric import MAX_TEXT_CHARS, grade_essay
+from grader.rubric import grade_essay
 from grader.spec import AnswerKind, Check, PartSpec, PathSegment
 from grader.submission import LoadedSubmission, SubmissionFolder, read_submission
 from grader.text import closest
@@ -133,7 +133,7 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
                                                    (feedback.missing(part.answer_text),))
             continue
         try:
-            value = _read_text(raw) if part.kind is AnswerKind.TEXT else read_answer(part.kind, raw, problem.symbols)
+            value = read_answer(part.kind, raw, problem.symbols)
             if part.kind is AnswerKind.MATRIX and part.check is Check.COMPARE:
                 _check_matrix_size(value, problem.expected[part.answer_text])
             read[part.answer_text] = value
@@ -177,17 +177,6 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
             best = max(plausible, key=lambda c: (c.credit, support[c.diagnosis]), default=None)
             parts.append(_part_result(spec.id, part, best))
     return ProblemResult(spec.id, tuple(parts)), _unknown_keys(spec.id, table, spec.parts)
-
-
-def _read_text(raw: Any) -> str:
-    """An essay: a string, refused before matching when it is absurdly long."""
-    if not isinstance(raw, str):
-        raise ValueReadError(f"expected text (a string), got {type(raw).__name__}",
-                             f"متن (رشته) انتظار می‌رفت، اما {type(raw).__name__} داده شده است")
-    if len(raw) > MAX_TEXT_CHARS:
-        raise ValueReadError(f"text too long ({len(raw)} characters; at most {MAX_TEXT_CHARS})",
-                             f"متن بیش از حد طولانی است ({len(raw)} نویسه؛ حداکثر {MAX_TEXT_CHARS})")
-    return raw
 
 
 def _judge(problem: Problem, part: PartSpec, value: Any, table: dict[str, Any]) -> Verdict:

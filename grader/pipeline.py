@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from grader.cache import CACHE_FILE, ResultCache, fingerprint, submission_key
-from grader.course import Course
+from grader.course import Course, Reveal
 from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.engine import grade_folder, make_batch
 from grader.isolation import Limits, grade_isolated
@@ -94,7 +94,8 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         similar = similar_essays(batch, exclude=options.similarity_exclude)
         written += write_csv_reports(batch, options.out, options.lang, similar)
     if Format.FEEDBACK in options.formats:
-        expected = expected_answers(problems)
+        # Expected answers are formatted only when students may see them.
+        expected = expected_answers(problems) if options.course.reveal >= Reveal.ANSWER else {}
         views = [student_view(r, problems, options.course.reveal, options.lang, expected) for r in batch.submissions]
         written += write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
     if Format.XLSX in options.formats:

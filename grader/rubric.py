@@ -21,8 +21,6 @@ from grader.results import Message, Verdict
 from grader.text import normalize_text
 from grader.toml_files import read_toml
 
-MAX_TEXT_CHARS = 50_000
-"""Longest essay read; longer text is refused before any matching."""
 _GAP = r"(?:\W+\w+){0,2}?\W+"  # up to two other words between a pattern's words
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;\n]?")
 _EVIDENCE_CHARS = 200

@@ -26,6 +26,9 @@ MAX_MATRIX_CELLS = 10_000
 
 MAX_SHAPE_RANK = 4
 
+MAX_TEXT_CHARS = 50_000
+"""Longest essay read; longer text is refused before any matching."""
+
 _NUMBER = re.compile(
     r"""^(?P<sign>[+-])?
     (?:(?P<num>\d+)\s*/\s*(?P<den>\d+)
@@ -194,6 +197,21 @@ def parse_boolean(value: Any) -> bool:
             return False
     raise _fail(f"expected true or false (or \"yes\"/\"no\", \"بله\"/\"خیر\"), got {_describe(value)}",
                 f"true یا false (یا «بله»/«خیر») انتظار می‌رفت، اما {_describe(value)} داده شده است")
+
+
+def parse_text(value: Any) -> str:
+    """Read an essay: a string, refused before any matching when it is absurdly long.
+
+    Raises:
+        ValueReadError: When the value is not a string or is over ``MAX_TEXT_CHARS``.
+    """
+    if not isinstance(value, str):
+        raise _fail(f"expected text (a string), got {type(value).__name__}",
+                    f"متن (رشته) انتظار می‌رفت، اما {type(value).__name__} داده شده است")
+    if len(value) > MAX_TEXT_CHARS:
+        raise _fail(f"text too long ({len(value)} characters; at most {MAX_TEXT_CHARS})",
+                    f"متن بیش از حد طولانی است ({len(value)} نویسه؛ حداکثر {MAX_TEXT_CHARS})")
+    return value
 
 
 def format_number(value: Fraction) -> str:
