@@ -26,6 +26,7 @@ from pathlib import Path
 
 from grader.course import COURSE_FILE, Course, load_course
 from grader.engine import grade_folder
+from grader.variants import variants_for
 from grader.errors import SubmissionError
 from grader.problems import load_problems
 from grader.reporting.files import write_atomic
@@ -91,7 +92,7 @@ def main(submission_dir: Path, results_path: Path, problems_dir: Path, course_fi
         max_score = sum(max_scores.values(), Fraction(0))
         course_path = course_file if course_file is not None else problems_dir.parent / COURSE_FILE
         course = load_course(course_path) if course_path.is_file() else Course()
-        result = grade_folder(submission_in(submission_dir), problems)
+        result = grade_folder(submission_in(submission_dir), problems, variants=variants_for(course, problems))
         data = gradescope_results(result, max_scores, course.lang, reveal=course.reveal)
     except Exception as error:  # any failure must still leave a valid results file
         traceback.print_exc()  # goes to Gradescope's stdout log, shown to instructors only

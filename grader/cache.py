@@ -1,7 +1,7 @@
 """Incremental regrading: results cached by the content of everything that decides them.
 
 A result is reused when the submission's answers file, the student id, the
-problem folders, and the grader's own code are all unchanged. The cache is a
+problem folders, the variant settings and the grader's own code are all unchanged. The cache is a
 JSON-lines file inside the report folder (nothing is written outside
 ``--out``), rewritten atomically with the entries of the current run only.
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader import __version__
 from grader.reporting.files import write_atomic
@@ -19,12 +20,17 @@ from grader.results_io import from_data, to_data
 from grader.errors import SubmissionError
 from grader.submission import ANSWER_FILES, SubmissionFolder, read_capped
 
+if TYPE_CHECKING:
+    from grader.variants import Variants
+
 CACHE_FILE = Path(".cache") / "results.jsonl"
 
 
-def fingerprint(problems_dir: Path) -> str:
-    """A digest of the grader's code, its version and every file of every problem folder."""
+def fingerprint(problems_dir: Path, variants: Variants | None = None) -> str:
+    """A digest of the grader's code, its version, every file of every problem folder, and the variant settings."""
     digest = hashlib.sha256(__version__.encode())
+    if variants is not None:  # another secret or assignment name draws other numbers
+        digest.update(f"variants\0{variants.secret}\0{variants.assignment}\0".encode())
     package = Path(__file__).resolve().parent
     for root in (package, problems_dir.resolve()):
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from grader import feedback
 from grader.compare import matrix_size, read_answer, same_answer, same_expected
-from grader.errors import SubmissionError, ValueReadError
+from grader.errors import SolverError, SubmissionError, ValueReadError
 from grader.problems import Answers, Problem
 from grader.results import (
     BatchResult, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus, Verdict,
@@ -24,6 +24,9 @@ from grader.rubric import grade_essay
 from grader.spec import AnswerKind, Check, PartSpec, PathSegment
 from grader.submission import LoadedSubmission, SubmissionFolder, read_submission
 from grader.text import closest
+
+if TYPE_CHECKING:
+    from grader.variants import Variants
 
 _ABSENT = object()
 MAX_WARNINGS = 20
@@ -58,15 +61,28 @@ def make_batch(results: Iterable[SubmissionResult], problems: tuple[Problem, ...
 
 
 def grade_folder(submission: SubmissionFolder, problems: tuple[Problem, ...], *,
-                 answers_file: Path | None = None) -> SubmissionResult:
-    """Read and grade one submission folder; an unreadable file becomes an ``error`` result."""
+                 answers_file: Path | None = None, variants: Variants | None = None) -> SubmissionResult:
+    """Read and grade one submission folder; an unreadable file becomes an ``error`` result.
+
+    Args:
+        submission: The folder.
+        problems: The homework's problems.
+        answers_file: A specific answers file to read (when one file was named).
+        variants: When variants are on: the student's own problems come from here.
+    """
     try:
         loaded = read_submission(submission, answers_file)
     except SubmissionError as error:
         return error_result(submission.student_id, answers_file, problems,
                              Message(str(error), f"پرونده پاسخ خوانده نشد: {error}"))
     try:
-        return grade_submission(loaded, problems)
+        own = problems if variants is None else variants.for_student(submission.student_id)
+    except SolverError as error:
+        return error_result(submission.student_id, loaded.source, problems, Message(
+            f"your variant could not be made ({error}); please tell the course staff",
+            f"نسخه شخصی مسئله‌های شما ساخته نشد ({error})؛ لطفاً به دستیاران آموزشی اطلاع دهید"))
+    try:
+        return grade_submission(loaded, own)
     except MemoryError:
         return error_result(submission.student_id, loaded.source, problems, feedback.TOO_MUCH_MEMORY)
     except (ArithmeticError, ValueError, TypeError, RecursionError) as error:
@@ -128,9 +144,10 @@ def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Mes
     problems_reading: dict[str, PartResult] = {}
     for part in spec.parts:
         raw = _lookup(table, part.answer)
-        if raw is _ABSENT:
+        if raw is _ABSENT or _blank(raw):
+            message = feedback.missing(part.answer_text) if raw is _ABSENT else feedback.blank(part.answer_text)
             problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.MISSING,
-                                                   (feedback.missing(part.answer_text),))
+                                                   (message,))
             continue
         try:
             value = read_answer(part.kind, raw, problem.symbols)
@@ -289,6 +306,13 @@ def _part_result(problem_id: str, part: PartSpec, match: Verdict | None, text: s
         status = Status.WRONG
     return PartResult(problem_id, part.id, match.credit * part.points, part.points, status,
                       match.messages, match.diagnosis, text)
+
+
+def _blank(raw: Any) -> bool:
+    """Whether a value is left blank as the answer template has it: ``""``, or a list of blanks."""
+    if isinstance(raw, str):
+        return not raw.strip()
+    return isinstance(raw, list) and bool(raw) and len(raw) <= 64 and all(_blank(item) for item in raw)
 
 
 def _lookup(table: Any, path: tuple[PathSegment, ...]) -> Any:

@@ -20,6 +20,11 @@ def missing(path: str) -> Message:
     return Message(f"No answer: the key {path} is missing.", f"پاسخی داده نشده است: کلید {path} وجود ندارد.")
 
 
+def blank(path: str) -> Message:
+    """The answer at ``path`` was left blank (as in the answer template)."""
+    return Message(f"No answer: {path} is left blank.", f"پاسخی داده نشده است: {path} خالی مانده است.")
+
+
 def invalid(path: str, en: str, fa: str) -> Message:
     """The answer at ``path`` could not be read."""
     return Message(f"Could not read {path}: {_sentence(en)}", f"مقدار {path} خوانده نشد: {_sentence(fa)}")

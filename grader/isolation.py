@@ -19,6 +19,7 @@ from pebble import ProcessExpired, ProcessPool
 
 from grader.engine import error_result, grade_folder
 from grader.problems import Problem, load_problems
+from grader.variants import Variants
 from grader.results import Message, SubmissionResult
 from grader.submission import SubmissionFolder
 
@@ -44,15 +45,16 @@ class Limits:
 
 
 _worker_problems: tuple[Problem, ...] = ()
+_worker_variants: Variants | None = None
 
 
-def _start_worker(problems_dir: str, memory_mb: int) -> None:
+def _start_worker(problems_dir: str, memory_mb: int, variants: tuple[str, str] | None) -> None:
     """Load the problems once per worker and cap its memory.
 
     The cap is on address space, counted from what the worker already maps
     (a forked worker shares the parent's libraries), plus ``memory_mb``.
     """
-    global _worker_problems
+    global _worker_problems, _worker_variants
     page = resource.getpagesize()
     with open("/proc/self/statm", encoding="ascii") as statm:
         mapped = int(statm.read().split()[0]) * page
@@ -60,15 +62,17 @@ def _start_worker(problems_dir: str, memory_mb: int) -> None:
     limit = mapped + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
     _worker_problems = load_problems(Path(problems_dir))
+    _worker_variants = Variants(_worker_problems, *variants) if variants is not None else None
 
 
 def _grade_in_worker(chunk: list[SubmissionFolder], answers_file: Path | None) -> list[SubmissionResult]:
-    return [grade_folder(submission, _worker_problems, answers_file=answers_file) for submission in chunk]
+    return [grade_folder(submission, _worker_problems, answers_file=answers_file, variants=_worker_variants)
+            for submission in chunk]
 
 
 def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Problem, ...], problems_dir: Path, *,
                    workers: int, limits: Limits = Limits(), answers_file: Path | None = None,
-                   progress: Callable[[SubmissionResult], None] | None = None) -> Iterator[SubmissionResult]:
+                   variants: Variants | None = None, progress: Callable[[SubmissionResult], None] | None = None) -> Iterator[SubmissionResult]:
     """Grade submissions in ``workers`` processes, each under ``limits``; yields results in order.
 
     Submissions go to the workers in small chunks (sending one at a time costs
@@ -83,13 +87,15 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         workers: Number of worker processes.
         limits: Time and memory per submission.
         answers_file: A specific answers file to read.
+        variants: When variants are on, their settings (each worker draws its own).
         progress: Called with each result.
     """
     todo = list(submissions)
     size = max(1, min(CHUNK, len(todo) // (workers * 4) or 1))
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
     with ProcessPool(max_workers=workers, initializer=_start_worker,
-                     initargs=(str(problems_dir), limits.memory_mb)) as pool:
+                     initargs=(str(problems_dir), limits.memory_mb,
+                               (variants.secret, variants.assignment) if variants is not None else None)) as pool:
         def schedule(chunk: list[SubmissionFolder]) -> Any:
             return pool.schedule(_grade_in_worker, args=(chunk, answers_file), timeout=limits.timeout * len(chunk))
 

@@ -32,6 +32,7 @@ from grader.roster import Roster, join_roster
 from grader.safe_names import safe_file_name
 from grader.similarity import similar_essays
 from grader.submission import SubmissionFolder
+from grader.variants import Variants, variants_for
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
                 progress: Callable[[SubmissionResult], None] | None = None) -> BatchResult:
     """Grade every submission, reusing cached results and isolating the rest in workers."""
     cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
-    code = fingerprint(options.problems_dir) if cache is not None else ""
+    variants = variants_for(options.course, problems)
+    code = fingerprint(options.problems_dir, variants) if cache is not None else ""
     results: list[SubmissionResult] = []
     pending: list[tuple[SubmissionFolder, str]] = []
     for submission in submissions:
@@ -144,9 +146,9 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
     todo = [submission for submission, _ in pending]
     if options.workers > 0 and todo:
         fresh = grade_isolated(todo, problems, options.problems_dir, workers=options.workers, limits=options.limits,
-                               answers_file=answers_file, progress=progress)
+                               answers_file=answers_file, variants=variants, progress=progress)
     else:
-        fresh = (_graded(s, problems, answers_file, progress) for s in todo)
+        fresh = (_graded(s, problems, answers_file, variants, progress) for s in todo)
     for (_, key), result in zip(pending, fresh):
         results.append(result)
         if cache is not None:
@@ -157,8 +159,8 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
 
 
 def _graded(submission: SubmissionFolder, problems: tuple[Problem, ...], answers_file: Path | None,
-            progress: Callable[[SubmissionResult], None] | None) -> SubmissionResult:
-    result = grade_folder(submission, problems, answers_file=answers_file)
+            variants: Variants | None, progress: Callable[[SubmissionResult], None] | None) -> SubmissionResult:
+    result = grade_folder(submission, problems, answers_file=answers_file, variants=variants)
     if progress is not None:
         progress(result)
     return result

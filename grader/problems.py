@@ -7,19 +7,22 @@ provides::
     MISTAKES: frozenset[str]   # optional: the mistake switches it implements
     def solve(parameters, *, mistakes=frozenset(), given=None) -> dict[str, value]
     def symbols(parameters) -> frozenset[str]   # optional: names formulas may use
+    def vary(parameters, variants, rng) -> dict   # optional: a student's own parameters
     def verify(parameters, path, value, table) -> Verdict | None   # optional: for parts with check = "solver"
 
 ``solve`` maps each answer path (``"layers[0].params"``) to the expected value.
 With ``mistakes`` it solves again with those mistakes switched on; with
 ``given`` (answer path -> the student's own readable values) it solves again
-from the student's earlier answers, for error-carried-forward credit.
+from the student's earlier answers, for error-carried-forward credit. ``vary``
+draws new parameters with ``rng`` (a ``random.Random``) within the spec's
+``[variants]`` table; see :mod:`grader.variants`.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any, Mapping
@@ -31,7 +34,7 @@ Answers = Mapping[str, Any]
 """Answer path (``layers[0].params``) -> value."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: variants are cached per problem
 class Problem:
     """A loaded problem: its spec, its solver, and the answers it expects.
 
@@ -54,6 +57,14 @@ class Problem:
     def id(self) -> str:
         """The problem id (``q3``)."""
         return self.spec.id
+
+    def with_parameters(self, parameters: Mapping[str, Any]) -> Problem:
+        """The same problem with other numbers (a student's variant), solved again.
+
+        Raises:
+            SolverError: When the solver cannot solve them.
+        """
+        return build_problem(replace(self.spec, parameters=MappingProxyType(dict(parameters))), self.solver)
 
     def verify(self, path: str, value: Any, table: Mapping[str, Any]) -> Any:
         """The solver's own judgement of a ``check = "solver"`` part (a Verdict, or None for wrong)."""
@@ -106,19 +117,34 @@ def load_problem(folder: Path) -> Problem:
     spec = load_spec(folder, known)
     if not folder.name.startswith(f"{spec.id}_") and folder.name != spec.id:
         raise SpecError(folder / "problem.toml", "id", f"folder {folder.name!r} must be named <id>_<slug> for id {spec.id!r}")
-    try:
-        expected = dict(solver.solve(spec.parameters))
-    except (SolverError, ValueError, KeyError, TypeError) as error:
-        raise SpecError(folder / "problem.toml", "parameters", f"the solver cannot solve them: {error}") from None
+    if spec.variants and not callable(getattr(solver, "vary", None)):
+        raise SpecError(folder / "problem.toml", "variants",
+                        "the solver has no vary(parameters, variants, rng) to draw variants with")
     for index, part in enumerate(spec.parts):
         if part.check is Check.SOLVER and not callable(getattr(solver, "verify", None)):
             raise SpecError(folder / "problem.toml", f"parts[{index}].check",
                             "the solver has no verify(parameters, path, value, table) for check = 'solver'")
-        if part.answer_text not in expected:
+    try:
+        problem = build_problem(spec, solver)
+    except (SolverError, ValueError, KeyError, TypeError) as error:
+        raise SpecError(folder / "problem.toml", "parameters", f"the solver cannot solve them: {error}") from None
+    for index, part in enumerate(spec.parts):
+        if part.answer_text not in problem.expected:
             raise SpecError(folder / "problem.toml", f"parts[{index}].answer",
                             f"the solver gives no answer for {part.answer_text!r}")
+    return problem
+
+
+def build_problem(spec: ProblemSpec, solver: ModuleType) -> Problem:
+    """Solve a spec: its expected answers, each mistake's answers, and its symbols.
+
+    Raises:
+        SolverError: When the solver cannot solve the parameters.
+    """
+    expected = dict(solver.solve(spec.parameters))
     symbols = frozenset(solver.symbols(spec.parameters)) if callable(getattr(solver, "symbols", None)) else frozenset()
     problem = Problem(spec, solver, MappingProxyType(expected), MappingProxyType({}), symbols)
+    known = frozenset(getattr(solver, "MISTAKES", frozenset()))
     switches = known & set(spec.mistakes)  # the engine's own diagnoses need no solve
     mistaken = {m: MappingProxyType(problem.solve(mistakes=frozenset({m}))) for m in sorted(switches)}
     return Problem(spec, solver, problem.expected, MappingProxyType(mistaken), symbols)

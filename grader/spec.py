@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
@@ -118,6 +118,8 @@ class ProblemSpec:
         mistakes: Known mistakes by id.
         carried_forward_credit: Share of a part's points for a value that is
             right given the student's own earlier (wrong) answers.
+        variants: The ``[variants]`` table: what the solver's ``vary`` may
+            change per student (empty: everyone gets the same problem).
     """
 
     id: str
@@ -128,6 +130,7 @@ class ProblemSpec:
     parts: tuple[PartSpec, ...]
     mistakes: Mapping[str, MistakeSpec]
     carried_forward_credit: Fraction
+    variants: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def max_score(self) -> Fraction:
@@ -287,6 +290,7 @@ def load_spec(folder: Path, known_mistakes: frozenset[str] = frozenset()) -> Pro
         mistakes=MappingProxyType(mistakes),
         carried_forward_credit=reader.fraction(grading, "carried_forward_credit", "grading.", Fraction(1),
                                                high=Fraction(1)),
+        variants=MappingProxyType(reader.get(data, "variants", "", dict, {})),
     )
 
 

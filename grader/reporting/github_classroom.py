@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     from grader.course import COURSE_FILE, Course, load_course
     from grader.engine import grade_folder
     from grader.problems import default_problems_dir, load_problems
+    from grader.variants import variants_for
 
     parser = argparse.ArgumentParser(prog="python -m grader.reporting.github_classroom",
                                      description="Grade a repository for GitHub Classroom's grading reporter.")
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         max_score = sum(max_scores.values(), Fraction(0))
         course_path = arguments.course or problems_dir.parent / COURSE_FILE
         course = load_course(course_path) if course_path.is_file() else Course()
-        result = grade_folder(submission_in(arguments.repo), problems)
+        result = grade_folder(submission_in(arguments.repo), problems, variants=variants_for(course, problems))
         data = classroom_result(result, max_scores, course.lang)
         print(f"{result.student_id}: {points(result.total)}/{points(max_score)} ({result.status.value})")
     except Exception as error:  # the reporter must still get a result

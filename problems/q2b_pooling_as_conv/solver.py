@@ -11,6 +11,7 @@ strided convolution is defensible and goes to a person.
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Mapping
@@ -44,6 +45,18 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
         "max_pool_as_conv": False,
         "explanation": load_rubric(Path(__file__).with_name("rubric_explanation.toml")).model_answer.fa,
     }
+
+
+def vary(parameters: Mapping[str, Any], variants: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A student's own pooling window, drawn from ``[variants] pool_sizes``; only that size is then right.
+
+    Raises:
+        SolverError: When ``pool_sizes`` is not a list of [N, M] pairs.
+    """
+    sizes = variants.get("pool_sizes")
+    if not (isinstance(sizes, list) and sizes and all(isinstance(s, list) and len(s) == 2 for s in sizes)):
+        raise SolverError("variants.pool_sizes must be a list of [N, M] pairs")
+    return {**parameters, "pool_size": list(rng.choice(sizes)), "same_size": True}
 
 
 def verify(parameters: Mapping[str, Any], path: str, value: Any, table: Mapping[str, Any]) -> Verdict | None:
@@ -84,6 +97,11 @@ def avg_pool(x: np.ndarray, size: tuple[int, int], stride: tuple[int, int]) -> n
 
 def _verify_kernel(parameters: Mapping[str, Any], kernel: tuple[tuple[Fraction, ...], ...], raw_stride: Any) -> Verdict:
     rows, cols = len(kernel), len(kernel[0])
+    n, m = parameters["pool_size"]
+    if parameters.get("same_size") and (rows, cols) != (n, m):
+        return Verdict(Fraction(0), (Message(
+            f"The question asks for a {n}×{m} pooling window; this kernel is {rows}×{cols}.",
+            f"سؤال پنجره ادغام {n}×{m} را می‌خواهد؛ این کرنل {rows}×{cols} است."),), "wrong_size")
     if rows > MAX_KERNEL or cols > MAX_KERNEL:
         raise ValueReadError(f"a {rows}×{cols} kernel is larger than any pooling window ({MAX_KERNEL}×{MAX_KERNEL} at most)",
                              f"کرنل {rows}×{cols} از هر پنجره ادغامی بزرگ‌تر است (حداکثر {MAX_KERNEL}×{MAX_KERNEL})")

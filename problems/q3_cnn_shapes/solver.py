@@ -19,6 +19,7 @@ import ast
 import enum
 import functools
 import math
+import random
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
@@ -354,3 +355,34 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
         if given is not None and f"{prefix}.output_shape" in given:
             shape = _as_input(given[f"{prefix}.output_shape"], mistakes)
     return answers
+
+
+def vary(parameters: Mapping[str, Any], variants: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A student's own network: the homework's layers with drawn sizes, written in the same notation.
+
+    ``[variants]`` lists the choices: ``input_sizes``, ``filters``, ``kernels``,
+    ``strides`` (of the convolutions) and ``pool_sizes``. Only convolution and
+    pooling layers change; the engine redraws a network whose shapes do not stay valid.
+
+    Raises:
+        SolverError: When a choice list is missing or not of positive integers.
+    """
+    def choice(key: str) -> int:
+        values = variants.get(key)
+        if not (isinstance(values, list) and values
+                and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values)):
+            raise SolverError(f"variants.{key} must be a list of positive integers")
+        return rng.choice(values)
+
+    size = choice("input_sizes")
+    layers = []
+    for text in parameters["layers"]:
+        layer = parse_layer(text)
+        if layer.kind is Kind.CONV:
+            kernel = choice("kernels")
+            text = f"Conv({choice('filters')}, ({kernel},{kernel}), {choice('strides')})"
+        elif layer.kind in (Kind.MAX_POOL, Kind.AVG_POOL):
+            pool = choice("pool_sizes")
+            text = f"{'Max' if layer.kind is Kind.MAX_POOL else 'Avg'}-Pool({pool}*{pool})"
+        layers.append(text)
+    return {**parameters, "input_shape": [size, size, *list(parameters["input_shape"])[2:]], "layers": layers}

@@ -17,6 +17,7 @@ that mistake would.
 from __future__ import annotations
 
 import functools
+import random
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
@@ -257,3 +258,23 @@ def symbols_of(s: Setup) -> frozenset[str]:
 
 def _as_matrix(entries: Mapping[tuple[int, int], Fraction], rows: int, cols: int) -> Matrix:
     return tuple(tuple(entries[(k, l)] for l in range(1, cols + 1)) for k in range(1, rows + 1))
+
+
+def vary(parameters: Mapping[str, Any], variants: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
+    """A student's own X and F: the homework's sizes, entries drawn from ``[variants] entry_range``.
+
+    The sizes stay: every gradient entry is a part of its own in the spec.
+
+    Raises:
+        SolverError: When ``entry_range`` is not ``[low, high]`` integers.
+    """
+    bounds = variants.get("entry_range")
+    if not (isinstance(bounds, list) and len(bounds) == 2 and all(isinstance(b, int) for b in bounds)
+            and bounds[0] < bounds[1]):
+        raise SolverError("variants.entry_range must be [low, high] integers with low < high")
+    s = setup(parameters)
+
+    def draw(matrix: Matrix) -> list[list[int]]:
+        return [[rng.randint(*bounds) for _ in row] for row in matrix]
+
+    return {**parameters, "X": draw(s.X), "F": draw(s.F)}
