@@ -29,7 +29,7 @@ def key_value(value: Any) -> Any:
     return value
 
 
-def _put(tree: dict[str, Any], path: tuple[PathSegment, ...], value: Any) -> None:
+def put_path(tree: dict[str, Any], path: tuple[PathSegment, ...], value: Any) -> None:
     """Set ``value`` at ``path`` in nested dicts and lists, creating what is missing."""
     node: Any = tree
     for index, segment in enumerate(path):
@@ -49,7 +49,7 @@ def answer_key(problems: tuple[Problem, ...]) -> dict[str, Any]:
     for problem in problems:
         table: dict[str, Any] = {}
         for part in problem.spec.parts:
-            _put(table, part.answer, key_value(problem.expected[part.answer_text]))
+            put_path(table, part.answer, key_value(problem.expected[part.answer_text]))
         key[problem.id] = table
     return key
 

@@ -26,12 +26,11 @@ from pathlib import Path
 
 from grader.course import COURSE_FILE, Course, load_course
 from grader.engine import grade_folder
-from grader.variants import variants_for
-from grader.errors import SubmissionError
 from grader.problems import load_problems
 from grader.reporting.files import write_atomic
 from grader.reporting.gradescope import error_results, gradescope_results
-from grader.submission import ANSWER_FILES, SubmissionFolder, read_submission
+from grader.submission import ANSWER_FILES, SubmissionFolder, declared_id
+from grader.variants import variants_for
 
 DEFAULT_ROOT = Path("/autograder")
 SUBMISSION_ID = "submission"
@@ -55,14 +54,7 @@ def submission_in(folder: Path) -> SubmissionFolder:
                                                         for part in path.relative_to(folder).parts)})
         if len(parents) == 1:
             chosen = parents[0]
-    student_id = SUBMISSION_ID
-    try:
-        student = read_submission(SubmissionFolder(SUBMISSION_ID, chosen)).data.get("student")
-    except SubmissionError:
-        student = None
-    if isinstance(student, dict) and isinstance(student.get("id"), (str, int)) and str(student["id"]).strip():
-        student_id = str(student["id"])
-    return SubmissionFolder(student_id, chosen)
+    return SubmissionFolder(declared_id(SubmissionFolder(SUBMISSION_ID, chosen)) or SUBMISSION_ID, chosen)
 
 
 def write_results(results_path: Path, data: dict) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -97,6 +98,7 @@ def main() -> None:
     grade submissions/ --formats all   also report.xlsx, report.html, Canvas, Moodle, JUnit, Gradescope
     grade check submissions/s001       check one submission (for students)
     grade key                          write the answer key from the solvers
+    grade variant s001 --sheet sheets/ a student's own numbers, problem sheet and answer template
     grade autograder-zip               build the Gradescope autograder zip
     grade problems                     list the problems and their points
 
@@ -184,19 +186,28 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--min-score", type=float, default=None,
               help=f"Exit with code {EXIT_BELOW_MIN} when the total is below this (for CI).")
+@click.option("--student", default=None,
+              help="Whose variant to check against, when variants are on [default: [student] id in the answers "
+                   "file, else the folder name].")
 @_problems_option
 @_course_option
 @_lang_option
-def check(path: Path, as_json: bool, min_score: float | None, problems_dir: Path | None,
+def check(path: Path, as_json: bool, min_score: float | None, student: str | None, problems_dir: Path | None,
           course_file: Path | None, lang: str | None) -> None:
     """Grade one submission and print the result of every part.
 
     PATH is a submission folder or its answers file. What is shown follows the
-    course's `reveal` setting (course.toml); by default no expected values.
+    course's `[check] reveal` setting (course.toml); by default no expected
+    values. With variants on, the answers are checked against the student's
+    own numbers (see --student).
     Exit code: 0 when the answers were read and graded (whatever the score),
     1 when the file could not be read, 2 on a usage error, 3 when the total is
     below --min-score.
     """
+    from grader.errors import SolverError
+    from grader.submission import declared_id
+    from grader.variants import variants_for
+
     problems = _load(problems_dir)
     course = _course(course_file)
     language = Lang(lang) if lang else course.lang
@@ -204,8 +215,18 @@ def check(path: Path, as_json: bool, min_score: float | None, problems_dir: Path
     if len(submissions) != 1:
         raise click.UsageError(f"{path} holds {len(submissions)} submissions; "
                                "give one submission folder or answers file")
-    result = grade_folder(submissions[0], problems, answers_file=path if path.is_file() else None)
-    view = student_view(result, problems, course.reveal, language)
+    answers_file = path if path.is_file() else None
+    submission = submissions[0]
+    try:
+        variants = variants_for(course, problems)
+        if variants is not None:  # the student's own numbers: by --student, else [student] id, else the folder
+            submission = replace(submission, student_id=student or declared_id(submission, answers_file)
+                                 or submission.student_id)
+        own = problems if variants is None else variants.for_student(submission.student_id)
+    except (GraderError, SolverError) as error:
+        raise click.ClickException(str(error)) from None
+    result = grade_folder(submission, problems, answers_file=answers_file, variants=variants)
+    view = student_view(result, own, course.check_reveal, language)
     if as_json:
         click.echo(json.dumps(view_dict(view, language), ensure_ascii=False, indent=2))
     else:
@@ -252,6 +273,59 @@ def autograder_zip(out: Path) -> None:
         raise click.ClickException(f"no problems/ folder beside the grader package in {project_root}; "
                                    "run this from a checkout of the grader")
     click.echo(f"Wrote {build_autograder_zip(out, project_root)}")
+
+
+@main.command()
+@click.argument("student_ids", metavar="STUDENT_ID...", nargs=-1)
+@click.option("--roster", "roster_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Also every student of this class list (student_id column).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the numbers as JSON: an object for one student, a list for several (docs/variants.md).")
+@click.option("--sheet", "sheet_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write each student's problem sheet (sheet.md, Persian and English) and answer template "
+                   "(answers.toml, every key left blank) into DIR/<student id>/.")
+@_problems_option
+@_course_option
+def variant(student_ids: tuple[str, ...], roster_file: Path | None, as_json: bool, sheet_dir: Path | None,
+            problems_dir: Path | None, course_file: Path | None) -> None:
+    """Show a student's own numbers, or write their problem sheet.
+
+    With `[variants] enabled = true` in course.toml, each student's numbers
+    are drawn from the course secret and their id: the same id always gets
+    the same numbers. With variants off, everyone gets the homework's.
+
+    \b
+    grade variant s001                       the numbers of student s001
+    grade variant s001 --json                the same, as JSON
+    grade variant --roster roster.csv --sheet sheets/   a sheet for every student
+    """
+    from grader.errors import SolverError
+    from grader.sheets import variant_document, write_sheet
+
+    ids = list(student_ids) + [s.student_id for s in (_roster(roster_file).students if roster_file else ())]
+    if not ids:
+        raise click.UsageError("give a STUDENT_ID or --roster FILE")
+    problems, course = _load(problems_dir), _course(course_file)
+    try:
+        documents = [variant_document(problems, course, student_id) for student_id in ids]
+        written = [path for student_id in ids for path in write_sheet(problems, course, student_id, sheet_dir)] \
+            if sheet_dir is not None else []
+    except (GraderError, SolverError) as error:
+        raise click.ClickException(str(error)) from None
+    if not course.variants:
+        click.secho("Variants are off ([variants] enabled = false in course.toml): these are the homework's numbers.",
+                    fg="yellow", err=True)
+    if as_json:
+        click.echo(json.dumps(documents[0] if len(documents) == 1 else documents, ensure_ascii=False, indent=2))
+    elif sheet_dir is None:
+        for document in documents:
+            click.echo(f"{document['student_id']}:")
+            for problem_id, problem in document["problems"].items():
+                if problem["numbers"]:
+                    shown = ", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in problem["numbers"].items())
+                    click.echo(f"  {problem_id}: {shown}")
+    if written:
+        click.echo(f"Wrote {len(written)} files under {sheet_dir}")
 
 
 @main.command(name="problems")

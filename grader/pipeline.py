@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from grader.cache import CACHE_FILE, ResultCache, fingerprint, submission_key
 from grader.course import Course, Reveal
@@ -84,6 +84,7 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         GraderError: When the overrides file is malformed.
     """
     batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress)
+    expected = _expected_answers(problems, options.course)
     warnings: list[str] = []
     if options.overrides is not None:
         batch, override_warnings = apply_overrides(batch, load_overrides(options.overrides))
@@ -95,9 +96,8 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         similar = similar_essays(batch, exclude=options.similarity_exclude)
         written += write_csv_reports(batch, options.out, options.lang, similar)
     if Format.FEEDBACK in options.formats:
-        # Expected answers are formatted only when students may see them.
-        expected = expected_answers(problems) if options.course.reveal >= Reveal.ANSWER else {}
-        views = [student_view(r, problems, options.course.reveal, options.lang, expected) for r in batch.submissions]
+        views = [student_view(r, problems, options.course.reveal, options.lang, expected(r.student_id))
+                 for r in batch.submissions]
         written += write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
     if Format.XLSX in options.formats:
         written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
@@ -114,6 +114,18 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
             write_atomic(options.out / name, text())
             written.append(options.out / name)
     return RunResult(batch, tuple(written), tuple(warnings))
+
+
+def _expected_answers(problems: tuple[Problem, ...], course: Course
+                      ) -> Callable[[str], Mapping[tuple[str, str], str | None]]:
+    """Each student's expected answers as feedback shows them: their own variant's, and only when revealed."""
+    if course.reveal < Reveal.ANSWER:
+        return lambda student_id: {}  # formatted only when students may see them
+    variants = variants_for(course, problems)
+    if variants is None:
+        shared = expected_answers(problems)
+        return lambda student_id: shared
+    return lambda student_id: expected_answers(variants.for_student(student_id))
 
 
 def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, str, Callable[[], str]], ...]:

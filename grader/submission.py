@@ -91,6 +91,17 @@ def read_submission(submission: SubmissionFolder, answers_file: Path | None = No
     return LoadedSubmission(submission.student_id, source, data)
 
 
+def declared_id(submission: SubmissionFolder, answers_file: Path | None = None) -> str | None:
+    """``[student] id`` from the submission's answers file, when it has a readable one."""
+    try:
+        student = read_submission(submission, answers_file).data.get("student")
+    except SubmissionError:
+        return None
+    if isinstance(student, dict) and isinstance(student.get("id"), (str, int)) and str(student["id"]).strip():
+        return str(student["id"])
+    return None
+
+
 def read_capped(source: Path) -> bytes:
     """The first ``MAX_ANSWERS_BYTES + 1`` bytes of a regular file (links, pipes and devices are refused).
 
