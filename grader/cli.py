@@ -99,6 +99,7 @@ def main() -> None:
     grade check submissions/s001       check one submission (for students)
     grade key                          write the answer key from the solvers
     grade variant s001 --sheet sheets/ a student's own numbers, problem sheet and answer template
+    grade selftest                     run every problem's question tests on 50 random variants
     grade autograder-zip               build the Gradescope autograder zip
     grade problems                     list the problems and their points
 
@@ -326,6 +327,37 @@ def variant(student_ids: tuple[str, ...], roster_file: Path | None, as_json: boo
                     click.echo(f"  {problem_id}: {shown}")
     if written:
         click.echo(f"Wrote {len(written)} files under {sheet_dir}")
+
+
+@main.command()
+@click.option("--variants", "count", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Random variants each problem with [variants] is tested on, besides the homework's numbers.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random variants (to redraw a failure).")
+@_problems_option
+def selftest(count: int, seed: int, problems_dir: Path | None) -> None:
+    """Run every problem's question tests, on the homework's numbers and on random variants.
+
+    Each problem is tested with its key (full marks), each mistake its solver
+    knows (diagnosed), one entry changed in each compared part (exactly that
+    part's points lost), and the cases of its tests.toml (docs/variants.md).
+    Exit code 1 when any case fails.
+    """
+    from grader.selftest import selftest as run_selftest
+
+    problems = _load(problems_dir)
+    try:
+        report = run_selftest(problems, variants=count, seed=seed)
+    except GraderError as error:
+        raise click.ClickException(str(error)) from None
+    for problem_id, runs in sorted(report.runs.items()):
+        failed = sum(1 for f in report.failures if f.problem == problem_id)
+        click.echo(f"{problem_id}: {runs} case runs, " + (click.style(f"{failed} failed", fg="red") if failed
+                                                          else click.style("all passed", fg="green")))
+    for failure in report.failures:
+        click.echo(f"FAIL {failure.problem} [{failure.variant}] {failure.test}: {failure.reason}\n"
+                   f"     parameters: {json.dumps(dict(failure.parameters), ensure_ascii=False)}", err=True)
+    if report.failures:
+        sys.exit(1)
 
 
 @main.command(name="problems")
