@@ -108,6 +108,12 @@ def to_toml(document: dict[str, Any]) -> str:
             if isinstance(value, dict):
                 section(f"{name}.{_key(key)}", value)
 
+    for name, value in document.items():  # TOML puts top-level keys before the first table
+        if not isinstance(value, dict):
+            lines.append(f"{_key(name)} = {_inline(value)}")
+    if lines:
+        lines.append("")
     for name, table in document.items():
-        section(_key(name), table)
+        if isinstance(table, dict):
+            section(_key(name), table)
     return "\n".join(lines)

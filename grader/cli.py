@@ -100,6 +100,7 @@ def main() -> None:
     grade key                          write the answer key from the solvers
     grade variant s001 --sheet sheets/ a student's own numbers, problem sheet and answer template
     grade selftest                     run every problem's question tests on 50 random variants
+    grade bundle --students            the offline self-check for students (answers hashed)
     grade autograder-zip               build the Gradescope autograder zip
     grade problems                     list the problems and their points
 
@@ -358,6 +359,48 @@ def selftest(count: int, seed: int, problems_dir: Path | None) -> None:
                    f"     parameters: {json.dumps(dict(failure.parameters), ensure_ascii=False)}", err=True)
     if report.failures:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--students", "for_students", is_flag=True, required=True,
+              help="The bundle for students: answers only as salted scrypt hashes (required: says what is made).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("bundle"), show_default=True,
+              help="Folder the bundle is written to; with variants on, one sub-folder per student.")
+@click.option("--student", "student_ids", multiple=True, help="A student to make a bundle for (repeatable).")
+@click.option("--roster", "roster_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="Also every student of this class list.")
+@_problems_option
+@_course_option
+def bundle(for_students: bool, out: Path, student_ids: tuple[str, ...], roster_file: Path | None,
+           problems_dir: Path | None, course_file: Path | None) -> None:
+    """Write the offline self-check bundle students run `grade check` with.
+
+    It holds the grader's readers and checkers, the problem statements, a
+    problem sheet and a blank answer template; the expected answers only as
+    salted, deliberately slow hashes (scrypt), so a student learns whether a
+    part is right without reading the key. Answers from a small set (yes/no,
+    a small number) can still be found by trying each; see docs/variants.md.
+
+    \b
+    grade bundle --students                          one bundle for the class (variants off)
+    grade bundle --students --roster roster.csv      one per student (variants on)
+    """
+    from grader.bundle import build_bundle, build_bundles
+    from grader.errors import SolverError
+
+    problems, course = _load(problems_dir), _course(course_file)
+    ids = list(student_ids) + [s.student_id for s in (_roster(roster_file).students if roster_file else ())]
+    if course.variants and not ids:
+        raise click.UsageError("variants are on: every student needs their own bundle; give --student ID or --roster")
+    try:
+        if course.variants:
+            build_bundles(problems_dir or default_problems_dir(), course, out, ids, os.cpu_count() or 1)
+        else:
+            build_bundle(problems, course, out, ids[0] if len(ids) == 1 else None)
+    except (GraderError, SolverError) as error:
+        raise click.ClickException(str(error)) from None
+    where = f"{len(ids)} bundles under {out}" if course.variants else str(out)
+    click.echo(f"Wrote {where}. Students: `pip install .` in it, then `grade check answers.toml`.")
 
 
 @main.command(name="problems")

@@ -252,11 +252,13 @@ def _candidates(problem: Problem, part: PartSpec, value: Any, carried: Answers,
 
 def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[Verdict]:
     """The engine's own diagnoses of a wrong formula, for those the spec gives credit."""
-    from grader.formulas.equivalence import Match, compare, diagnose_terms
+    from grader.formulas.equivalence import Formula, Match, compare, diagnose_terms
 
     mistakes = problem.spec.mistakes
     expected = problem.expected[part.answer_text]
-    found = []
+    found: list[Verdict] = []
+    if not isinstance(expected, Formula):  # offline (student bundle): only the hashed diagnoses
+        return found
 
     def match(mistake_id: str, **fill: str) -> Verdict:
         mistake = mistakes[mistake_id]

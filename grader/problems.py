@@ -28,6 +28,7 @@ from types import MappingProxyType, ModuleType
 from typing import Any, Mapping
 
 from grader.errors import GraderError, SolverError, SpecError
+from grader.hashed import CHECKS_FILE, HashedSolver
 from grader.spec import Check, ProblemSpec, load_spec
 
 Answers = Mapping[str, Any]
@@ -48,7 +49,7 @@ class Problem:
     """
 
     spec: ProblemSpec
-    solver: ModuleType
+    solver: Any  # the solver.py module, or a student bundle's HashedSolver
     expected: Answers
     mistaken: Mapping[str, Answers]
     symbols: frozenset[str] = frozenset()
@@ -115,6 +116,8 @@ def load_problem(folder: Path) -> Problem:
     solver = _import_solver(folder)
     known = frozenset(getattr(solver, "MISTAKES", frozenset()))
     spec = load_spec(folder, known)
+    if isinstance(solver, HashedSolver):  # a student bundle: the numbers are the ones its answers were hashed for
+        spec = replace(spec, parameters=MappingProxyType(dict(solver.parameters)), variants=MappingProxyType({}))
     if not folder.name.startswith(f"{spec.id}_") and folder.name != spec.id:
         raise SpecError(folder / "problem.toml", "id", f"folder {folder.name!r} must be named <id>_<slug> for id {spec.id!r}")
     if spec.variants and not callable(getattr(solver, "vary", None)):
@@ -135,7 +138,7 @@ def load_problem(folder: Path) -> Problem:
     return problem
 
 
-def build_problem(spec: ProblemSpec, solver: ModuleType) -> Problem:
+def build_problem(spec: ProblemSpec, solver: Any) -> Problem:
     """Solve a spec: its expected answers, each mistake's answers, and its symbols.
 
     Raises:
@@ -150,8 +153,10 @@ def build_problem(spec: ProblemSpec, solver: ModuleType) -> Problem:
     return Problem(spec, solver, problem.expected, MappingProxyType(mistaken), symbols)
 
 
-def _import_solver(folder: Path) -> ModuleType:
+def _import_solver(folder: Path) -> ModuleType | HashedSolver:
     file = folder / "solver.py"
+    if not file.is_file() and (folder / CHECKS_FILE).is_file():
+        return HashedSolver(folder / CHECKS_FILE)
     if not file.is_file():
         raise SpecError(file, "", "problem folder has no solver.py")
     name = f"grader_problems.{folder.name}"

@@ -215,7 +215,7 @@ def parse_text(value: Any) -> str:
 
 
 def format_number(value: Fraction) -> str:
-    """Show an exact number the way a student writes it: ``4864``, ``0.25`` or ``1/3``."""
+    """Show an exact number the way a student writes it: ``1200``, ``0.25`` or ``1/3``."""
     if value.denominator == 1:
         return str(value.numerator)
     den = value.denominator

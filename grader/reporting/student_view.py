@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
 
+from grader.hashed import HashedAnswer
 from grader.course import Reveal
 from grader.problems import Problem
 from grader.reporting.formatting import feedback_text, points
@@ -56,8 +57,9 @@ class StudentView:
 
 
 def format_expected(kind: AnswerKind, value: Any) -> str | None:
-    """An expected value as a student would write it; None for essays (their feedback lists the concepts)."""
-    if kind is AnswerKind.TEXT:
+    """An expected value as a student would write it; None for essays (their feedback lists the concepts)
+    and for answers known only as digests (the student bundle)."""
+    if kind is AnswerKind.TEXT or isinstance(value, HashedAnswer):
         return None
     if kind is AnswerKind.FORMULA:
         return str(value.expr).replace("**", "^")
