@@ -270,7 +270,7 @@ def check_result(problem: Problem, test: QuestionTest, result: ProblemResult) ->
         for part in problem.spec.parts:
             answers = problem.mistaken[test.mistake]
             if part.answer_text in answers and answers[part.answer_text] == problem.expected[part.answer_text] \
-                    and parts[part.id].status is not Status.CORRECT:
+                    and part.id not in test.change and parts[part.id].status is not Status.CORRECT:
                 reasons.append(f"{part.id}: {parts[part.id].status}, though the mistake does not change it")
     return reasons
 
