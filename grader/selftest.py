@@ -11,7 +11,7 @@ in every variant:
 
 ``change = { part = "transform" }`` then alters single parts: ``perturb``
 (one entry moved far off), ``negate``, ``number`` (a formula replaced by its
-value), ``drop_term`` (a formula's first term left out).
+value, as a string), ``drop_term`` (a formula's first term left out).
 
 Besides the cases of a problem's ``tests.toml``, every problem gets these
 without writing them: the key scores full marks; each mistake switch is
@@ -233,8 +233,9 @@ def _transform_formula(how: Transform, part: PartSpec, problem: Problem) -> Any:
 
     formula = problem.expected[part.answer_text]
     expr = formula.expr
-    if how is Transform.NUMBER:
-        return Fraction(str(formula.number))
+    if how is Transform.NUMBER:  # written as a string, as the contract writes every formula
+        number = Fraction(str(formula.number))
+        return f"{number.numerator}/{number.denominator}" if number.denominator != 1 else str(number.numerator)
     if how is Transform.NEGATE:
         return Formula(-expr)
     if how is Transform.PERTURB:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import math
 import unicodedata
 from typing import Any, Collection
 
@@ -27,8 +26,6 @@ def read_formula(raw: Any, symbols: Collection[str]) -> Any:
     Raises:
         FormulaError: When the formula cannot be read.
     """
-    if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
-        raw = repr(raw)  # a bare TOML number is a formula without symbols (graded as "number only")
     if not isinstance(raw, str):
         return parse_formula(raw, symbols)  # raises the "expected a string" error
     # Length is capped inside parse_formula; normalising first is bounded by the same cap.
