@@ -21,11 +21,13 @@ import json
 import os
 import sys
 import traceback
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 from grader.course import COURSE_FILE, Course, load_course
 from grader.engine import grade_folder
+from grader.errors import GraderError
 from grader.problems import load_problems
 from grader.reporting.files import write_atomic
 from grader.reporting.gradescope import error_results, gradescope_results
@@ -34,6 +36,8 @@ from grader.variants import variants_for
 
 DEFAULT_ROOT = Path("/autograder")
 SUBMISSION_ID = "submission"
+METADATA_FILE = "submission_metadata.json"
+"""Gradescope's file beside ``submission/``: the submitters, with their roster ids (``sid``)."""
 """Student id used when the answers file names none."""
 
 
@@ -84,7 +88,11 @@ def main(submission_dir: Path, results_path: Path, problems_dir: Path, course_fi
         max_score = sum(max_scores.values(), Fraction(0))
         course_path = course_file if course_file is not None else problems_dir.parent / COURSE_FILE
         course = load_course(course_path) if course_path.is_file() else Course()
-        result = grade_folder(submission_in(submission_dir), problems, variants=variants_for(course, problems))
+        submission = submission_in(submission_dir)
+        variants = variants_for(course, problems)
+        if variants is not None:
+            submission = replace(submission, student_id=variant_student_id(submission, submission_dir.parent))
+        result = grade_folder(submission, problems, variants=variants)
         data = gradescope_results(result, max_scores, course.lang, reveal=course.reveal)
     except Exception as error:  # any failure must still leave a valid results file
         traceback.print_exc()  # goes to Gradescope's stdout log, shown to instructors only
@@ -92,6 +100,25 @@ def main(submission_dir: Path, results_path: Path, problems_dir: Path, course_fi
         return 1
     write_results(results_path, data)
     return 0
+
+
+def variant_student_id(submission: SubmissionFolder, root: Path) -> str:
+    """Whose numbers to grade with: Gradescope's roster id (``sid``) of the submitter, else ``[student] id``.
+
+    Raises:
+        GraderError: When neither is there (grading with someone else's numbers would be silently wrong).
+    """
+    try:
+        users = json.loads((root / METADATA_FILE).read_text(encoding="utf-8")).get("users") or []
+        sid = str(users[0].get("sid") or "").strip() if users and isinstance(users[0], dict) else ""
+    except (OSError, ValueError, AttributeError):
+        sid = ""
+    if sid:
+        return sid
+    if submission.student_id != SUBMISSION_ID:
+        return submission.student_id
+    raise GraderError("every student has their own numbers, and this submission names no student: "
+                      "write your student id under [student] id in answers.toml")
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

@@ -95,7 +95,7 @@ def build_bundle(problems: tuple[Problem, ...], course: Course, out: Path, stude
                 written.append(_write(folder / part.rubric.file.name, _without_model_answer(part.rubric.file)))
         written.append(_write(folder / CHECKS_FILE, json.dumps(hashed_checks(problem), ensure_ascii=False, indent=1)
                               + "\n"))
-    shown_id = student_id or "your-student-id"
+    shown_id = student_id or ""  # a shared bundle's template leaves the id for the student
     written.append(_write(out / "course.toml", _course_toml(course)))
     written.append(_write(out / SHEET_FILE, problem_sheet(problems, course, shown_id)))
     written.append(_write(out / TEMPLATE_FILE, answer_template(problems, course, shown_id)))

@@ -396,10 +396,13 @@ def bundle(for_students: bool, out: Path, student_ids: tuple[str, ...], roster_f
         if course.variants:
             build_bundles(problems_dir or default_problems_dir(), course, out, ids, os.cpu_count() or 1)
         else:
-            build_bundle(problems, course, out, ids[0] if len(ids) == 1 else None)
+            if ids:
+                click.secho("Variants are off: one bundle for every student (the ids are not needed).",
+                            fg="yellow", err=True)
+            build_bundle(problems, course, out)
     except (GraderError, SolverError) as error:
         raise click.ClickException(str(error)) from None
-    where = f"{len(ids)} bundles under {out}" if course.variants else str(out)
+    where = f"{len(ids)} bundle{'s' if len(ids) != 1 else ''} under {out}" if course.variants else str(out)
     click.echo(f"Wrote {where}. Students: `pip install .` in it, then `grade check answers.toml`.")
 
 

@@ -107,7 +107,8 @@ def grade_submission(submission: LoadedSubmission, problems: tuple[Problem, ...]
     data = submission.data
     warnings: list[Message] = []
     student = data.get("student")
-    if isinstance(student, dict) and "id" in student and str(student["id"]) != submission.student_id:
+    if (isinstance(student, dict) and str(student.get("id", "")).strip()
+            and str(student["id"]) != submission.student_id):
         warnings.append(feedback.id_mismatch(str(student["id"]), submission.student_id))
     known = {p.id for p in problems}
     ungraded = tuple(sorted(key for key in data if key != "student" and key not in known))

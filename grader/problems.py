@@ -21,6 +21,7 @@ draws new parameters with ``rng`` (a ``random.Random``) within the spec's
 from __future__ import annotations
 
 import importlib.util
+import random
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import Any, Mapping
 from grader.errors import GraderError, SolverError, SpecError
 from grader.hashed import CHECKS_FILE, HashedSolver
 from grader.spec import Check, ProblemSpec, load_spec
+from grader.statement import render
 
 Answers = Mapping[str, Any]
 """Answer path (``layers[0].params``) -> value."""
@@ -120,9 +122,7 @@ def load_problem(folder: Path) -> Problem:
         spec = replace(spec, parameters=MappingProxyType(dict(solver.parameters)), variants=MappingProxyType({}))
     if not folder.name.startswith(f"{spec.id}_") and folder.name != spec.id:
         raise SpecError(folder / "problem.toml", "id", f"folder {folder.name!r} must be named <id>_<slug> for id {spec.id!r}")
-    if spec.variants and not callable(getattr(solver, "vary", None)):
-        raise SpecError(folder / "problem.toml", "variants",
-                        "the solver has no vary(parameters, variants, rng) to draw variants with")
+    _check_variants(folder / "problem.toml", spec, solver)
     for index, part in enumerate(spec.parts):
         if part.check is Check.SOLVER and not callable(getattr(solver, "verify", None)):
             raise SpecError(folder / "problem.toml", f"parts[{index}].check",
@@ -136,6 +136,27 @@ def load_problem(folder: Path) -> Problem:
             raise SpecError(folder / "problem.toml", f"parts[{index}].answer",
                             f"the solver gives no answer for {part.answer_text!r}")
     return problem
+
+
+def _check_variants(file: Path, spec: ProblemSpec, solver: Any) -> None:
+    """The statements render with the parameters, and a ``[variants]`` table is one ``vary`` can draw from.
+
+    Raises:
+        SpecError: Naming the statement or the ``variants`` table.
+    """
+    for lang in ("en", "fa"):
+        try:
+            render(getattr(spec.statement, lang), spec.parameters)
+        except (IndexError, TypeError) as error:
+            raise SpecError(file, f"statement.{lang}", f"a placeholder does not fit the parameters: {error}") from None
+    if not spec.variants:
+        return
+    if not callable(getattr(solver, "vary", None)):
+        raise SpecError(file, "variants", "the solver has no vary(parameters, variants, rng) to draw variants with")
+    try:  # drawing is cheap; solving the draw waits for the first student
+        solver.vary(spec.parameters, spec.variants, random.Random(0))
+    except (SolverError, ValueError, KeyError, TypeError) as error:
+        raise SpecError(file, "variants", f"the solver cannot draw from it: {error}") from None
 
 
 def build_problem(spec: ProblemSpec, solver: Any) -> Problem:

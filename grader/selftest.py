@@ -37,6 +37,8 @@ from grader.spec import AnswerKind, Check, PartSpec
 from grader.toml_files import read_toml
 
 TESTS_FILE = "tests.toml"
+_KEYS = frozenset({"name", "answers", "mistake", "change", "score", "lost", "statuses", "diagnoses", "diagnosis",
+                   "variants"})
 DEFAULT_VARIANTS = 50
 _OFFSET = 10007
 """Added to one entry by ``perturb``: far from any value a known mistake gives."""
@@ -118,6 +120,9 @@ def _read_test(file: Path, problem: Problem, index: int, raw: Any) -> QuestionTe
     where = f"tests[{index}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
         raise SpecError(file, where, "expected a table with a name")
+    unknown = sorted(set(raw) - _KEYS)
+    if unknown:  # a misspelt expectation must not pass silently
+        raise SpecError(file, f"{where}.{unknown[0]}", f"unknown key; the keys are {', '.join(sorted(_KEYS))}")
     parts = {part.id for part in problem.spec.parts}
     answers = raw.get("answers", "key")
     if not (answers in ("key", "mistake") or isinstance(answers, dict)):
@@ -133,6 +138,9 @@ def _read_test(file: Path, problem: Problem, index: int, raw: Any) -> QuestionTe
             raise SpecError(file, f"{where}.{key}", "must map part ids of this problem to values")
         return value
 
+    if isinstance(answers, dict) and raw.get("change"):
+        raise SpecError(file, f"{where}.change", "applies to answers built from the solver (key or mistake), "
+                        "not to literal answers: write the changed answer in the table")
     try:
         change = {part: Transform(how) for part, how in table("change").items()}
         statuses = {part: Status(status) for part, status in table("statuses").items()}
@@ -165,7 +173,11 @@ def run_test(problem: Problem, test: QuestionTest) -> list[str]:
     """Grade the case's answers on ``problem``; the reasons it failed (empty when it passed)."""
     from grader.engine import grade_problem  # the engine imports the problems; import it when tests run
 
-    result, _ = grade_problem(problem, answers_table(problem, test))
+    try:
+        table = answers_table(problem, test)
+    except ValueError as error:  # a transform that does not apply to the part (drop_term on one term)
+        return [f"cannot build the answers: {error}"]
+    result, _ = grade_problem(problem, table)
     return check_result(problem, test, result)
 
 

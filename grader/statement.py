@@ -18,14 +18,17 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-from grader.results import Message
-
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)((?:\[\d+\])*)(:fa)?\}")
 _PERSIAN_DIGITS = str.maketrans("0123456789-", "۰۱۲۳۴۵۶۷۸۹−")
 
 
 def render(text: str, parameters: Mapping[str, Any]) -> str:
-    """``text`` with each ``{parameter}`` placeholder replaced by its value."""
+    """``text`` with each ``{parameter}`` placeholder replaced by its value.
+
+    Raises:
+        IndexError, TypeError: When ``[i]`` indexes past a list or into a non-list
+            (the problem loader turns these into a SpecError naming the statement).
+    """
     lines = []
     for line in text.split("\n"):
         indent = line[:len(line) - len(line.lstrip(" "))]
@@ -41,11 +44,6 @@ def render(text: str, parameters: Mapping[str, Any]) -> str:
 
         lines.append(_PLACEHOLDER.sub(fill, line))
     return "\n".join(lines)
-
-
-def render_message(message: Message, parameters: Mapping[str, Any]) -> Message:
-    """A statement in both languages with the parameters written in."""
-    return Message(render(message.en, parameters), render(message.fa, parameters))
 
 
 def _show(value: Any, indent: str) -> str:

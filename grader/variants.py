@@ -52,7 +52,10 @@ def draw_parameters(problem: Problem, secret: str, assignment: str, student_id: 
         return dict(problem.spec.parameters)
     rng = variant_rng(secret, assignment, problem.id, student_id)
     for _ in range(MAX_DRAWS):
-        parameters = problem.solver.vary(problem.spec.parameters, problem.spec.variants, rng)
+        try:
+            parameters = problem.solver.vary(problem.spec.parameters, problem.spec.variants, rng)
+        except (SolverError, ValueError, KeyError, TypeError) as error:
+            raise SolverError(f"{problem.spec.folder / 'problem.toml'}: [variants]: {error}") from None
         if variant_problem(problem, parameters) is not None:
             return parameters
     raise SolverError(f"{problem.id}: no valid variant in {MAX_DRAWS} draws; widen its [variants] choices")

@@ -419,3 +419,51 @@ def test_class_run_cache_follows_files_and_secret(runner, course_file, tmp_path,
     other = tmp_path / "course-other.toml"
     other.write_text(course_file.read_text(encoding="utf-8").replace(SECRET, SECRET + "-2"), encoding="utf-8")
     assert totals(other) == [False, False]
+
+
+def _gradescope(tmp_path: Path, answers: str, course: Path, metadata: dict | None = None) -> dict:
+    """Run the Gradescope entry point on one upload; its results.json."""
+    from grader import autograder_gradescope
+
+    root = tmp_path / "autograder"
+    write_answers(root / "submission", answers)
+    (root / "results").mkdir()
+    if metadata is not None:
+        (root / "submission_metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    autograder_gradescope.main(root / "submission", root / "results" / "results.json", PROBLEMS, course)
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def test_gradescope_grades_with_the_submitters_roster_id(tmp_path, course_file, pool) -> None:
+    """On Gradescope the submitter's sid picks the variant, whatever [student] id the file names."""
+    answers = key_text(pool.for_student("s7"), "someone-else")
+    results = _gradescope(tmp_path, answers, course_file, {"users": [{"sid": "s7", "email": "s7@uni"}]})
+    assert results["score"] == 45.5
+
+
+def test_gradescope_without_any_student_id_is_an_error_result(tmp_path, course_file, pool) -> None:
+    """With variants on, an upload naming no student (no sid, no [student] id) gets an error asking for the id."""
+    document = answer_key(pool.for_student("s7"))
+    del document["student"]
+    results = _gradescope(tmp_path, to_toml(document), course_file)
+    assert results["score"] == 0 and "[student] id" in json.dumps(results, ensure_ascii=False)
+
+
+def test_github_classroom_uses_the_declared_id(tmp_path, course_file, pool) -> None:
+    """GitHub Classroom grades the repository's answers with the variant of its [student] id."""
+    from grader.reporting import github_classroom
+
+    repo = tmp_path / "repo"
+    write_answers(repo, key_text(pool.for_student("s9"), "s9"))
+    output = tmp_path / "out.txt"
+    github_classroom.main([str(repo), "--problems", str(PROBLEMS), "--course", str(course_file),
+                           "--output", str(output)])
+    assert "45.5" in json.dumps(github_classroom_result(output))
+
+
+def github_classroom_result(output: Path) -> dict:
+    """The JSON result a `result=<base64>` line carries."""
+    import base64
+
+    line = output.read_text(encoding="utf-8").strip()
+    return json.loads(base64.b64decode(line.split("=", 1)[1]))

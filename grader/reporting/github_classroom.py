@@ -115,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     Always exits 0 once the output is written, so the reporter step runs and
     reports the grade (a grading failure is reported as status ``error``).
     """
-    from grader.autograder_gradescope import submission_in  # the entry-point helper, kept out of import time
+    from dataclasses import replace
+
+    from grader.autograder_gradescope import submission_in, variant_student_id  # entry-point helpers
     from grader.course import COURSE_FILE, Course, load_course
     from grader.engine import grade_folder
     from grader.problems import default_problems_dir, load_problems
@@ -137,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
         max_score = sum(max_scores.values(), Fraction(0))
         course_path = arguments.course or problems_dir.parent / COURSE_FILE
         course = load_course(course_path) if course_path.is_file() else Course()
-        result = grade_folder(submission_in(arguments.repo), problems, variants=variants_for(course, problems))
+        submission, variants = submission_in(arguments.repo), variants_for(course, problems)
+        if variants is not None:  # no roster here: the id the answers file names, or an error
+            submission = replace(submission, student_id=variant_student_id(submission, arguments.repo))
+        result = grade_folder(submission, problems, variants=variants)
         data = classroom_result(result, max_scores, course.lang)
         print(f"{result.student_id}: {points(result.total)}/{points(max_score)} ({result.status.value})")
     except Exception as error:  # the reporter must still get a result

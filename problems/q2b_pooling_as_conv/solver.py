@@ -73,8 +73,8 @@ def verify(parameters: Mapping[str, Any], path: str, value: Any, table: Mapping[
 
 
 def _stride(raw: Any, kernel: tuple[int, int]) -> tuple[int, int]:
-    if raw is None:
-        return kernel  # the contract's default: the kernel size
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return kernel  # the contract's default (also for the answer template's blank): the kernel size
     pair = raw if isinstance(raw, list) and len(raw) == 2 else [raw, raw]
     stride = (parse_integer(pair[0], minimum=1), parse_integer(pair[1], minimum=1))
     if max(stride) > MAX_STRIDE:
