@@ -18,7 +18,7 @@ from grader.errors import GraderError
 from grader.isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Limits
 from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.problems import Problem, default_problems_dir, load_problems
-from grader.reporting.console import print_submission, summary_line
+from grader.reporting.console import print_submission
 from grader.reporting.student_view import student_view, view_dict
 from grader.results import Lang, SubmissionStatus
 from grader.roster import Roster, load_roster
@@ -176,11 +176,15 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if not quiet:
-        click.echo(summary_line(result.batch))
-        if result.batch.ungraded_problems:
-            click.echo(f"Not graded (no problem folder): {', '.join(result.batch.ungraded_problems)}")
+        click.echo(result.summary)
+        if result.ungraded_problems:
+            click.echo(f"Not graded (no problem folder): {', '.join(result.ungraded_problems)}")
         folders = sorted({p.parent for p in result.written})
-        click.echo(f"Wrote {len(result.written)} files in " + ", ".join(str(f) for f in folders))
+        if result.reused:
+            click.echo(f"Nothing changed since the last run: the {len(result.written)} files in "
+                       + ", ".join(str(f) for f in folders) + " are up to date (--no-cache to redo them).")
+        else:
+            click.echo(f"Wrote {len(result.written)} files in " + ", ".join(str(f) for f in folders))
 
 
 @main.command()

@@ -8,6 +8,7 @@ switched on, and with the answers it gives from the student's own earlier values
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from fractions import Fraction
 from pathlib import Path
@@ -132,7 +133,41 @@ def grade_submission(submission: LoadedSubmission, problems: tuple[Problem, ...]
 
 
 def grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Message]]:
-    """Grade one problem's table of answers (``_ABSENT`` when the student gave none)."""
+    """Grade one problem's table of answers (``_ABSENT`` when the student gave none).
+
+    A class repeats answers (everyone who got Q3 right wrote the same
+    numbers), so the result of a table of a problem without essays is kept
+    and reused for the same table: grading is a function of the two.
+    """
+    key = _memo_key(problem, table)
+    if key is None:
+        return _grade_problem(problem, table)
+    if key not in _MEMO:
+        if len(_MEMO) >= MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]  # the oldest: a bounded memory, first in first out
+        _MEMO[key] = _grade_problem(problem, table)
+    result, warnings = _MEMO[key]
+    return result, list(warnings)
+
+
+MEMO_SIZE = 4096
+"""Tables remembered per process by :func:`grade_problem`."""
+_MEMO: dict[tuple[Problem, str], tuple[ProblemResult, list[Message]]] = {}
+_MEMO_MAX_CHARS = 4096
+
+
+def _memo_key(problem: Problem, table: Any) -> tuple[Problem, str] | None:
+    """The memo key of a table: its canonical JSON, for problems without essays and tables of plain data."""
+    if table is _ABSENT or any(part.kind is AnswerKind.TEXT for part in problem.spec.parts):
+        return None  # essays are each their own; holding them would only cost memory
+    try:
+        text = json.dumps(table, ensure_ascii=False, allow_nan=True)  # key order kept: it orders warnings
+    except (TypeError, ValueError, RecursionError):
+        return None  # dates and other TOML values JSON cannot write are graded as they are
+    return (problem, text) if len(text) <= _MEMO_MAX_CHARS else None
+
+
+def _grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Message]]:
     spec = problem.spec
     if table is not _ABSENT and not isinstance(table, dict):
         message = feedback.not_a_table(spec.id, type(table).__name__)

@@ -6,12 +6,13 @@ writer: every step is a plain function over the results, so the CLI stays thin.
 
 from __future__ import annotations
 
+import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping
 
-from grader.cache import CACHE_FILE, ResultCache, fingerprint, submission_key
+from grader.cache import CACHE_FILE, ResultCache, fingerprint, read_run, run_key, submission_key, write_run
 from grader.course import Course, Reveal
 from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.engine import grade_folder, make_batch
@@ -20,6 +21,7 @@ from grader.overrides import apply_overrides, load_overrides
 from grader.problems import Problem
 from grader.reporting.feedback_files import write_feedback_files
 from grader.reporting.canvas import canvas_csv
+from grader.reporting.console import summary_line
 from grader.reporting.excel import write_xlsx
 from grader.reporting.files import write_atomic, write_csv_reports
 from grader.reporting.gradescope import gradescope_results
@@ -68,29 +70,45 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class RunResult:
-    """What a class run produced."""
+    """What a class run produced.
 
-    batch: BatchResult
+    Attributes:
+        written: The reports written (or, for a run skipped as unchanged, the ones already there).
+        warnings: Warnings for the instructor (overrides).
+        summary: The one-line summary of the grades.
+        ungraded_problems: Tables no problem folder grades.
+        reused: True when nothing had changed since the last run into ``--out``, so nothing was done.
+    """
+
     written: tuple[Path, ...]
     warnings: tuple[str, ...]
+    summary: str
+    ungraded_problems: tuple[str, ...]
+    load_batch: Callable[[], BatchResult] = field(repr=False, compare=False)
+    reused: bool = False
+
+    @functools.cached_property
+    def batch(self) -> BatchResult:
+        """The graded class (read back from the result cache when the run was skipped)."""
+        return self.load_batch()
 
 
 def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,
               answers_file: Path | None = None,
               progress: Callable[[SubmissionResult], None] | None = None) -> RunResult:
-    """Grade a class and write its reports.
+    """Grade a class and write its reports; with the cache on, skip it all when nothing has changed.
 
     Raises:
         GraderError: When the overrides file is malformed.
     """
-    batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress)
+    key = _run_key(submissions, problems, options, answers_file) if options.use_cache else ""
+    record = read_run(options.out, key) if key else None
+    if record is not None:
+        return RunResult(tuple(options.out / name for name in record.files), record.warnings, record.summary,
+                         record.ungraded_problems,
+                         lambda: _final_batch(submissions, problems, options, answers_file, None)[0], reused=True)
+    batch, warnings = _final_batch(submissions, problems, options, answers_file, progress)
     expected = _expected_answers(problems, options.course)
-    warnings: list[str] = []
-    if options.overrides is not None:
-        batch, override_warnings = apply_overrides(batch, load_overrides(options.overrides))
-        warnings += override_warnings
-    if options.roster is not None:
-        batch = join_roster(batch, options.roster)
     written: list[Path] = []
     if Format.CSV in options.formats:
         similar = similar_essays(batch, exclude=options.similarity_exclude)
@@ -113,7 +131,32 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         if fmt in options.formats:
             write_atomic(options.out / name, text())
             written.append(options.out / name)
-    return RunResult(batch, tuple(written), tuple(warnings))
+    summary = summary_line(batch)
+    if key:
+        write_run(options.out, key, summary, batch.ungraded_problems, tuple(warnings), tuple(written))
+    return RunResult(tuple(written), tuple(warnings), summary, batch.ungraded_problems, lambda: batch)
+
+
+def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
+                 answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None
+                 ) -> tuple[BatchResult, list[str]]:
+    """The graded class with the instructor's overrides and the roster applied, and the overrides' warnings."""
+    batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress)
+    warnings: list[str] = []
+    if options.overrides is not None:
+        batch, override_warnings = apply_overrides(batch, load_overrides(options.overrides))
+        warnings += override_warnings
+    if options.roster is not None:
+        batch = join_roster(batch, options.roster)
+    return batch, warnings
+
+
+def _run_key(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
+             answers_file: Path | None) -> str:
+    """Digest of everything a class run reads: code, problems, variant settings, answers, options and their files."""
+    code = fingerprint(options.problems_dir, variants_for(options.course, problems))
+    settings = repr((replace(options, out=Path("."), workers=0), str(answers_file)))  # not where, nor how many workers
+    return run_key(code, [submission_key(s, answers_file, code) for s in submissions], settings, (options.overrides,))
 
 
 def _expected_answers(problems: tuple[Problem, ...], course: Course

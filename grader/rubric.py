@@ -182,10 +182,14 @@ class PatternIndex:
     def possible(self, essay: Essay) -> set[Pattern]:
         """The patterns whose first word occurs in the essay (the only ones that can match)."""
         found = set(self.always)
-        for word in essay.positions:
-            found.update(self.exact.get(word, ()))
-            for end in range(1, len(word) + 1):
-                found.update(self.stems.get(word[:end], ()))
+        for word, patterns in self.exact.items():
+            if word in essay.positions:
+                found.update(patterns)
+        vocabulary = essay.vocabulary
+        for stem, patterns in self.stems.items():  # a rubric has fewer stems than an essay has words
+            index = bisect.bisect_left(vocabulary, stem)
+            if index < len(vocabulary) and vocabulary[index].startswith(stem):
+                found.update(patterns)
         return found
 
 
@@ -304,12 +308,13 @@ def find_concepts(rubric: Rubric, normalised: str) -> tuple[ConceptResult, ...]:
     return tuple(results)
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_KNOWN_LETTER = re.compile(r"(?=[^\W\d_])[\x00-\x7f\u0600-\u06ff]")  # a letter of Latin or Arabic script
+
+
 def _known_script_share(text: str) -> Fraction:
-    letters = [c for c in text if c.isalpha()]
-    if not letters:
-        return Fraction(0)
-    known = sum(1 for c in letters if c.isascii() or "\u0600" <= c <= "\u06ff")
-    return Fraction(known, len(letters))
+    letters = len(_LETTER.findall(text))
+    return Fraction(len(_KNOWN_LETTER.findall(text)), letters) if letters else Fraction(0)
 
 
 def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:

@@ -7,6 +7,7 @@ thousands costs about one pass over its essays.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -26,6 +27,10 @@ MAX_BUCKET = 50
 person spots at once); it proposes no pairs, which keeps the work linear in the class size."""
 HASHES = 64
 ROWS = 2
+ESTIMATE_MARGIN = 0.25
+"""Candidates whose MinHash estimate is this far below the threshold are not checked exactly: with 64
+hashes the estimate's standard error is at most 1/16, so this is four of them."""
+_BASE = np.uint64(1099511628211)  # the FNV prime: combines word hashes into a sequence hash
 BANDS = HASHES // ROWS
 _generator = np.random.default_rng(20261126)  # fixed: the same pairs on every run
 _MULTIPLIERS = _generator.integers(1, 2**63, size=HASHES, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
@@ -46,31 +51,56 @@ class SimilarPair:
     shared_shingles: int
 
 
-def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[tuple[str, ...]]:
-    """The set of ``size``-word sequences of the normalised text."""
+def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[int]:
+    """The set of ``size``-word sequences of the normalised text, each as its 64-bit hash."""
+    return frozenset(shingle_hashes(text, size).tolist())
+
+
+def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> np.ndarray:
+    """The sorted, distinct 64-bit hashes of the ``size``-word sequences of the normalised text.
+
+    A sequence's hash is a polynomial in its words' hashes, computed for every
+    window at once; an array of them takes a tenth of the memory of a set of
+    word tuples, which matters for a class of thousands.
+    """
     words = normalize_text(text).split()
-    return frozenset(tuple(words[i:i + size]) for i in range(len(words) - size + 1))
+    count = len(words) - size + 1
+    if count < 1:
+        return np.empty(0, dtype=np.uint64)
+    word_hashes = np.fromiter((_word_hash(word) for word in words), dtype=np.uint64, count=len(words))
+    combined = np.zeros(count, dtype=np.uint64)
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the hash
+        for offset in range(size):
+            combined = combined * _BASE + word_hashes[offset:offset + count]
+    return np.unique(combined)
 
 
-def _signature(found: frozenset[tuple[str, ...]]) -> np.ndarray:
-    """A MinHash signature: for each of the fixed hash functions, the smallest hash of any shingle."""
-    hashes = np.fromiter((int.from_bytes(hashlib.blake2b("\x1f".join(s).encode(), digest_size=8).digest(), "little")
-                          for s in found), dtype=np.uint64, count=len(found))
+@functools.lru_cache(maxsize=1 << 16)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+
+
+def _signatures(found: list[np.ndarray]) -> np.ndarray:
+    """MinHash signatures, one row per essay: for each fixed hash function, the smallest hash of any shingle."""
+    rows = np.empty((len(found), HASHES), dtype=np.uint64)
     with np.errstate(over="ignore"):  # multiplication modulo 2**64 is the hash family
-        return (hashes[:, None] * _MULTIPLIERS[None, :] + _OFFSETS[None, :]).min(axis=0)
+        for index, hashes in enumerate(found):
+            rows[index] = (hashes[:, None] * _MULTIPLIERS[None, :] + _OFFSETS[None, :]).min(axis=0)
+    return rows
 
 
-def _candidates(signatures: dict[str, np.ndarray]) -> set[tuple[str, str]]:
-    """Pairs of students whose signatures agree on a whole band (locality-sensitive hashing)."""
-    pairs: set[tuple[str, str]] = set()
+def _candidates(signatures: np.ndarray) -> np.ndarray:
+    """Index pairs (i < j, sorted) of essays whose signatures agree on a whole band (locality-sensitive hashing)."""
+    pairs: set[tuple[int, int]] = set()
     for band in range(BANDS):
-        buckets: dict[bytes, list[str]] = defaultdict(list)
-        for student, signature in signatures.items():
-            buckets[signature[band * ROWS:(band + 1) * ROWS].tobytes()].append(student)
-        for students in buckets.values():
-            if 1 < len(students) <= MAX_BUCKET:
-                pairs.update(combinations(students, 2))
-    return pairs
+        buckets: dict[bytes, list[int]] = defaultdict(list)
+        keys = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
+        for index in range(len(signatures)):
+            buckets[keys[index].tobytes()].append(index)
+        for members in buckets.values():
+            if 1 < len(members) <= MAX_BUCKET:
+                pairs.update(combinations(members, 2))
+    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
 
 
 def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXCLUDED,
@@ -79,24 +109,31 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
 
     Candidate pairs come from MinHash signatures split into bands (pairs at
     the threshold share a band with probability above 0.99), so the cost grows
-    with the class, not with its square; each candidate's similarity is then
-    computed exactly from the shingle sets.
+    with the class, not with its square. The signatures' agreement estimates
+    each candidate's similarity; those estimated within ``ESTIMATE_MARGIN`` of
+    the threshold or above are computed exactly from the shingle sets.
     """
-    essays: dict[tuple[str, str], dict[str, frozenset[tuple[str, ...]]]] = defaultdict(dict)
+    essays: dict[tuple[str, str], dict[str, np.ndarray]] = defaultdict(dict)
     for result in batch.submissions:
         if result.student_id in exclude:
             continue
         for part in result.parts:
             if part.text:
-                found = shingles(part.text)
-                if found:
+                found = shingle_hashes(part.text)
+                if found.size:
                     essays[(part.problem, part.part)][result.student_id] = found
     pairs = []
     for (problem, part), by_student in sorted(essays.items()):
-        signatures = {student: _signature(found) for student, found in sorted(by_student.items())}
-        for a, b in sorted(_candidates(signatures)):
-            shared = len(by_student[a] & by_student[b])
-            similarity = Fraction(shared, len(by_student[a]) + len(by_student[b]) - shared)
+        students = sorted(by_student)
+        found = [by_student[student] for student in students]
+        signatures = _signatures(found)
+        candidates = _candidates(signatures)
+        if not len(candidates):
+            continue
+        estimate = (signatures[candidates[:, 0]] == signatures[candidates[:, 1]]).mean(axis=1)
+        for a, b in candidates[estimate >= float(threshold) - ESTIMATE_MARGIN].tolist():
+            shared = int(np.intersect1d(found[a], found[b], assume_unique=True).size)
+            similarity = Fraction(shared, found[a].size + found[b].size - shared)
             if similarity >= threshold:
-                pairs.append(SimilarPair(problem, part, a, b, similarity, shared))
+                pairs.append(SimilarPair(problem, part, students[a], students[b], similarity, shared))
     return tuple(pairs)
