@@ -16,13 +16,12 @@ from grader.course import COURSE_FILE, Course, load_course
 from grader.engine import grade_folder
 from grader.errors import GraderError
 from grader.isolation import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, Limits
-from grader.report_formats import DEFAULT_FORMATS, Format
+from grader.report_formats import DEFAULT_EXCLUDED, DEFAULT_FORMATS, Format
 from grader.problems import Problem, default_problems_dir, load_problems
 from grader.reporting.console import print_submission
 from grader.reporting.student_view import student_view, view_dict
 from grader.results import Lang, SubmissionStatus
 from grader.roster import Roster, load_roster
-from grader.similarity import DEFAULT_EXCLUDED
 from grader.submission import SubmissionFolder, find_submissions
 
 EXIT_UNREADABLE = 1

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pebble import ProcessExpired, ProcessPool
-
 from grader.engine import error_result, grade_folder
 from grader.problems import Problem, load_problems
 from grader.variants import Variants
@@ -90,6 +88,8 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         variants: When variants are on, their settings (each worker draws its own).
         progress: Called with each result.
     """
+    from pebble import ProcessExpired, ProcessPool  # imported when a class is graded, not for `grade check`
+
     todo = list(submissions)
     size = max(1, min(CHUNK, len(todo) // (workers * 4) or 1))
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
@@ -116,6 +116,8 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
 def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
            answers_file: Path | None) -> SubmissionResult:
     """The result of a submission graded on its own (after its chunk failed)."""
+    from pebble import ProcessExpired
+
     try:
         return future.result()[0]
     except (FutureTimeout, ProcessExpired):
@@ -125,6 +127,8 @@ def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, .
 def _failed(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
             answers_file: Path | None) -> SubmissionResult:
     """The error result of a submission whose worker ran over its time or died."""
+    from pebble import ProcessExpired
+
     try:
         future.result()
     except FutureTimeout:

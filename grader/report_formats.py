@@ -19,3 +19,7 @@ class Format(enum.StrEnum):
 
 
 DEFAULT_FORMATS = (Format.CSV, Format.FEEDBACK)
+
+
+DEFAULT_EXCLUDED = ("answer-key", "seed-writeup")
+"""Left out of the similarity report by default: the key and the sample write-up: every answer resembles them a little."""

@@ -126,8 +126,13 @@ class Pattern:
     equivalent regular expression.
     """
 
-    regex: re.Pattern[str]
+    source: str  # the equivalent regular expression
     words: tuple[tuple[str, bool], ...] | None  # (word or stem, is a prefix), when all are plain words
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled regular expression (compiled on first use: most patterns never need it)."""
+        return re.compile(self.source)
 
     def find(self, essay: Essay) -> int | None:
         """The character offset of the leftmost match in the essay, or None."""
@@ -203,10 +208,10 @@ def compile_pattern(pattern: str) -> Pattern:
     if not words:
         raise ValueError("empty pattern")
     parts = [re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w) for w in words]
-    regex = re.compile(r"(?<!\w)" + _GAP.join(parts) + r"(?!\w)")
+    source = r"(?<!\w)" + _GAP.join(parts) + r"(?!\w)"  # escaped words: always a valid expression
     stems = [(w[:-1], True) if w.endswith("*") else (w, False) for w in words]
     plain = all(stem and _WORD.fullmatch(stem) for stem, _ in stems)
-    return Pattern(regex, tuple(stems) if plain else None)
+    return Pattern(source, tuple(stems) if plain else None)
 
 
 def load_rubric(file: Path) -> Rubric:

@@ -16,6 +16,7 @@ from itertools import combinations
 
 import numpy as np
 
+from grader.report_formats import DEFAULT_EXCLUDED
 from grader.results import BatchResult
 from grader.text import normalize_text
 
@@ -35,8 +36,6 @@ BANDS = HASHES // ROWS
 _generator = np.random.default_rng(20261126)  # fixed: the same pairs on every run
 _MULTIPLIERS = _generator.integers(1, 2**63, size=HASHES, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 _OFFSETS = _generator.integers(0, 2**63, size=HASHES, dtype=np.uint64)
-DEFAULT_EXCLUDED = ("answer-key", "seed-writeup")
-"""The key and the sample write-up: every answer resembles them a little."""
 
 
 @dataclass(frozen=True)
