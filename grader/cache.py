@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
@@ -59,41 +61,76 @@ def submission_key(submission: SubmissionFolder, answers_file: Path | None, code
 
 
 class ResultCache:
-    """Results of earlier runs, by submission key."""
+    """Results of earlier runs, by submission key, kept on disk rather than in memory.
+
+    The old file is indexed (key -> where its line is) without parsing the
+    results; this run's entries go straight to a temporary file beside it,
+    which replaces the old one on :meth:`save`. A class of 10,000 would
+    otherwise hold its results twice over in memory.
+    """
 
     def __init__(self, file: Path) -> None:
         self.file = file
-        self._stored: dict[str, dict] = {}
-        self._used: dict[str, dict] = {}
+        self._index: dict[str, tuple[int, int]] = {}
+        self._old = None
         if file.is_file():
-            for line in file.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                    self._stored[entry["key"]] = entry["result"]
-                except (ValueError, KeyError, TypeError):
-                    continue  # a damaged line only costs a regrade
+            self._old = file.open("rb")
+            offset = 0
+            for line in self._old:
+                key = _line_key(line)
+                if key is not None:
+                    self._index[key] = (offset, len(line))
+                offset += len(line)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
+        self._new = os.fdopen(handle, "wb")
+        self._new_name = Path(name)
+        self._written: set[str] = set()
 
     def get(self, key: str) -> SubmissionResult | None:
-        """The cached result for ``key``, if any."""
-        data = self._stored.get(key)
-        if data is None:
+        """The cached result for ``key``, if any (kept for this run's file)."""
+        place = self._index.get(key)
+        if place is None or self._old is None:
             return None
+        self._old.seek(place[0])
+        line = self._old.read(place[1])
         try:
-            result = from_data(data)
+            result = from_data(json.loads(line)["result"])
         except (KeyError, ValueError, TypeError):
-            return None
-        self._used[key] = data
+            return None  # a damaged line only costs a regrade
+        self._keep(key, line)
         return result
 
     def put(self, key: str, result: SubmissionResult) -> None:
         """Remember a fresh result."""
-        self._used[key] = to_data(result)
+        line = json.dumps({"key": key, "result": to_data(result)}, ensure_ascii=False, sort_keys=True) + "\n"
+        self._keep(key, line.encode("utf-8"))
+
+    def _keep(self, key: str, line: bytes) -> None:
+        if key not in self._written:
+            self._written.add(key)
+            self._new.write(line if line.endswith(b"\n") else line + b"\n")
 
     def save(self) -> None:
-        """Write the entries of this run (older ones are dropped), atomically."""
-        lines = (json.dumps({"key": k, "result": v}, ensure_ascii=False, sort_keys=True)
-                 for k, v in sorted(self._used.items()))
-        write_atomic(self.file, "\n".join(lines) + "\n")
+        """Replace the old file by this run's entries (older ones are dropped)."""
+        self._new.close()
+        if self._old is not None:
+            self._old.close()
+        os.replace(self._new_name, self.file)
+
+    def discard(self) -> None:
+        """Drop this run's entries (an interrupted run): the old file stays as it was."""
+        self._new.close()
+        if self._old is not None:
+            self._old.close()
+        self._new_name.unlink(missing_ok=True)
+
+
+def _line_key(line: bytes) -> str | None:
+    """The key of a cache line, read without parsing the result (keys sort first: ``{"key": "<hex>", ...``)."""
+    prefix = b'{"key": "'
+    end = line.find(b'"', len(prefix))
+    return line[len(prefix):end].decode("ascii", "replace") if line.startswith(prefix) and end > 0 else None
 
 
 RUN_FILE = Path(".cache") / "run.json"

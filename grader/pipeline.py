@@ -114,8 +114,8 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         similar = similar_essays(batch, exclude=options.similarity_exclude)
         written += write_csv_reports(batch, options.out, options.lang, similar)
     if Format.FEEDBACK in options.formats:
-        views = [student_view(r, problems, options.course.reveal, options.lang, expected(r.student_id))
-                 for r in batch.submissions]
+        views = (student_view(r, problems, options.course.reveal, options.lang, expected(r.student_id))
+                 for r in batch.submissions)  # one at a time: a class's rendered views need not be held at once
         written += write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
     if Format.XLSX in options.formats:
         written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
@@ -187,6 +187,20 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
     cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
     variants = variants_for(options.course, problems)
     code = fingerprint(options.problems_dir, variants) if cache is not None else ""
+    try:
+        results = _graded_or_cached(submissions, problems, options, cache, code, variants, answers_file, progress)
+    except BaseException:
+        if cache is not None:
+            cache.discard()
+        raise
+    if cache is not None:
+        cache.save()
+    return make_batch(results, problems)
+
+
+def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
+                      cache: ResultCache | None, code: str, variants: Variants | None, answers_file: Path | None,
+                      progress: Callable[[SubmissionResult], None] | None) -> list[SubmissionResult]:
     results: list[SubmissionResult] = []
     pending: list[tuple[SubmissionFolder, str]] = []
     for submission in submissions:
@@ -208,9 +222,7 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
         results.append(result)
         if cache is not None:
             cache.put(key, result)
-    if cache is not None:
-        cache.save()
-    return make_batch(results, problems)
+    return results
 
 
 def _graded(submission: SubmissionFolder, problems: tuple[Problem, ...], answers_file: Path | None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 from pathlib import Path
 
 from grader.reporting.files import write_atomic
@@ -99,7 +100,7 @@ def feedback_html(view: StudentView, assignment: str, lang: Lang) -> str:
             f"<body>{''.join(body)}</body></html>\n")
 
 
-def write_feedback_files(views: list[StudentView], out: Path, assignment: str, lang: Lang) -> list[Path]:
+def write_feedback_files(views: Iterable[StudentView], out: Path, assignment: str, lang: Lang) -> list[Path]:
     """Write ``<out>/<id>.md`` and ``<out>/<id>.html`` for each student; returns the files written."""
     written = []
     for view in views:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable, TextIO
 
 import pandas as pd
 
@@ -15,20 +16,20 @@ from grader.similarity import SimilarPair
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
+    write_atomic_with(path, lambda file: file.write(text))
+
+
+def write_atomic_with(path: Path, write: Callable[[TextIO], object]) -> None:
+    """Let ``write`` fill ``path`` through a file handle (streamed), atomically like :func:`write_atomic`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
+            write(file)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def frame_csv(frame: pd.DataFrame) -> str:
-    """A frame as CSV text with Unix line ends (byte-identical across runs and platforms)."""
-    return frame.to_csv(index=False, lineterminator="\n")
 
 
 def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
@@ -37,6 +38,8 @@ def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
     written = []
     for name, frame in (("scores.csv", scores_frame(batch, lang)), ("parts.csv", parts_frame(batch, lang)),
                         ("similarity.csv", similarity_frame(similar))):
-        write_atomic(out / name, frame_csv(frame))
+        # Streamed to the file (the CSV text of a large class need not exist whole in memory), with Unix
+        # line ends: byte-identical across runs and platforms.
+        write_atomic_with(out / name, lambda file, frame=frame: frame.to_csv(file, index=False, lineterminator="\n"))
         written.append(out / name)
     return written
