@@ -7,8 +7,6 @@ import tempfile
 from pathlib import Path
 from typing import Callable, TextIO
 
-import pandas as pd
-
 from grader.results import BatchResult, Lang
 from grader.reporting.frames import parts_frame, scores_frame, similarity_frame
 from grader.similarity import SimilarPair
