@@ -57,7 +57,8 @@ def problem_sheet(problems: tuple[Problem, ...], course: Course, student_id: str
     own = student_problems(problems, course, student_id)
     total = sum((p.spec.max_score for p in own), Fraction(0))
     lines = [f"# {course.assignment} · {course.name}", "",
-             f"**Student / دانشجو:** `{student_id}`  ·  **Points / نمره:** {points(total)}", ""]
+             (f"**Student / دانشجو:** `{student_id}`  ·  " if student_id else "")
+             + f"**Points / نمره:** {points(total)}", ""]
     if course.variants:
         lines += ['<div dir="rtl" lang="fa">', "",
                   "این برگه مخصوص شماست: اعداد هر دانشجو با دیگران فرق دارد و پاسخ‌های شما با همین اعداد نمره‌دهی می‌شود.",

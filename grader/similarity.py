@@ -12,7 +12,6 @@ import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import combinations
 
 import numpy as np
 
@@ -90,16 +89,32 @@ def _signatures(found: list[np.ndarray]) -> np.ndarray:
 
 def _candidates(signatures: np.ndarray) -> np.ndarray:
     """Index pairs (i < j, sorted) of essays whose signatures agree on a whole band (locality-sensitive hashing)."""
-    pairs: set[tuple[int, int]] = set()
+    count = len(signatures)
+    codes = np.empty(0, dtype=np.int64)  # a pair (i, j) as i * count + j: 8 bytes a pair, not a tuple's 100
     for band in range(BANDS):
         buckets: dict[bytes, list[int]] = defaultdict(list)
         keys = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
-        for index in range(len(signatures)):
+        for index in range(count):
             buckets[keys[index].tobytes()].append(index)
+        found = []
         for members in buckets.values():
             if 1 < len(members) <= MAX_BUCKET:
-                pairs.update(combinations(members, 2))
-    return np.array(sorted(pairs), dtype=np.int64).reshape(-1, 2)
+                first, second = np.triu_indices(len(members), 1)
+                indices = np.array(members, dtype=np.int64)
+                found.append(indices[first] * count + indices[second])
+        if found:
+            codes = np.union1d(codes, np.concatenate(found))
+    return np.stack([codes // count, codes % count], axis=1) if codes.size else np.empty((0, 2), dtype=np.int64)
+
+
+def _likely(signatures: np.ndarray, candidates: np.ndarray, floor: float, chunk: int = 1 << 14) -> np.ndarray:
+    """The candidate pairs whose signatures agree on at least ``floor`` of their hashes (in chunks: bounded memory)."""
+    kept = []
+    for start in range(0, len(candidates), chunk):
+        pairs = candidates[start:start + chunk]
+        agreement = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
+        kept.append(pairs[agreement >= floor])
+    return np.concatenate(kept) if kept else candidates
 
 
 def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXCLUDED,
@@ -129,8 +144,7 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
         candidates = _candidates(signatures)
         if not len(candidates):
             continue
-        estimate = (signatures[candidates[:, 0]] == signatures[candidates[:, 1]]).mean(axis=1)
-        for a, b in candidates[estimate >= float(threshold) - ESTIMATE_MARGIN].tolist():
+        for a, b in _likely(signatures, candidates, float(threshold) - ESTIMATE_MARGIN).tolist():
             shared = int(np.intersect1d(found[a], found[b], assume_unique=True).size)
             similarity = Fraction(shared, found[a].size + found[b].size - shared)
             if similarity >= threshold:
