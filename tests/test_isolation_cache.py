@@ -87,6 +87,38 @@ def test_second_run_regrades_nothing(tmp_path, problems, monkeypatch) -> None:
     assert graded == [] and csv_bytes(tmp_path) == first
 
 
+def test_unchanged_run_is_skipped_whole(tmp_path, problems, monkeypatch) -> None:
+    """A run over unchanged input with untouched reports does nothing, yet reports the same summary and batch."""
+    graded = count_grading(monkeypatch)
+    submissions = find_submissions(SUBMISSIONS)
+    first = run_class(submissions, problems, options(tmp_path, use_cache=True))
+    stamps = {p: p.stat().st_mtime_ns for p in first.written}
+    graded.clear()
+    second = run_class(submissions, problems, options(tmp_path, use_cache=True))
+    assert second.reused and not first.reused and graded == []
+    assert second.summary == first.summary and set(second.written) == set(first.written)
+    assert {p: p.stat().st_mtime_ns for p in second.written} == stamps
+    assert [r.total for r in second.batch.submissions] == [r.total for r in first.batch.submissions]
+
+
+def test_touched_report_or_changed_overrides_redo_the_run(tmp_path, problems) -> None:
+    """A deleted report, or an overrides file with new content, makes the next run write the reports again."""
+    submissions = find_submissions(SUBMISSIONS)
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text("student_id,problem,part,score,comment\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_class(submissions, problems, options(out, use_cache=True, overrides=overrides))
+    (out / "parts.csv").unlink()
+    again = run_class(submissions, problems, options(out, use_cache=True, overrides=overrides))
+    assert not again.reused and (out / "parts.csv").is_file()
+    assert run_class(submissions, problems, options(out, use_cache=True, overrides=overrides)).reused
+    before = (out / "scores.csv").read_bytes()
+    overrides.write_text("student_id,problem,part,score,comment\nmistake-no-bias,q3,layer1.params,1,ok\n",
+                         encoding="utf-8")
+    changed = run_class(submissions, problems, options(out, use_cache=True, overrides=overrides))
+    assert not changed.reused and (out / "scores.csv").read_bytes() != before
+
+
 def test_changed_submission_or_spec_is_regraded(tmp_path, problems, monkeypatch) -> None:
     """A changed answers file regrades that student; a changed problem spec regrades everyone."""
     klass, problems_dir = tmp_path / "class", tmp_path / "problems"
