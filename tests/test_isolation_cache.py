@@ -164,3 +164,23 @@ def test_runaway_submission_is_stopped_and_the_batch_goes_on(tmp_path, slow_prob
     by_id = {r.student_id: r for r in result.batch.submissions}
     assert by_id["b-bad"].status is SubmissionStatus.ERROR and words in by_id["b-bad"].error.en
     assert by_id["a-good"].total == by_id["c-good"].total == 1
+
+
+def test_interrupted_run_keeps_the_old_cache(tmp_path, problems, monkeypatch) -> None:
+    """A run stopped part way leaves the previous cache file as it was and no temporary file behind."""
+    submissions = find_submissions(SUBMISSIONS)
+    run_class(submissions[:2], problems, options(tmp_path, use_cache=True))
+    cache_dir = tmp_path / ".cache"
+    before = (cache_dir / "results.jsonl").read_bytes()
+    original = pipeline.grade_folder
+
+    def stop_at_the_third(submission, problems, **kwargs):
+        if submission.student_id == submissions[2].student_id:
+            raise KeyboardInterrupt
+        return original(submission, problems, **kwargs)
+
+    monkeypatch.setattr(pipeline, "grade_folder", stop_at_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        run_class(submissions, problems, options(tmp_path, use_cache=True))
+    assert (cache_dir / "results.jsonl").read_bytes() == before
+    assert sorted(p.name for p in cache_dir.iterdir()) == ["results.jsonl", "run.json"]
