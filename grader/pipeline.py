@@ -101,13 +101,14 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
     Raises:
         GraderError: When the overrides file is malformed.
     """
-    key = _run_key(submissions, problems, options, answers_file) if options.use_cache else ""
+    keys = _cache_keys(submissions, problems, options, answers_file) if options.use_cache else None
+    key = _run_key(keys, options, answers_file) if keys is not None else ""
     record = read_run(options.out, key) if key else None
     if record is not None:
         return RunResult(tuple(options.out / name for name in record.files), record.warnings, record.summary,
                          record.ungraded_problems,
-                         lambda: _final_batch(submissions, problems, options, answers_file, None)[0], reused=True)
-    batch, warnings = _final_batch(submissions, problems, options, answers_file, progress)
+                         lambda: _final_batch(submissions, problems, options, answers_file, None, keys)[0], reused=True)
+    batch, warnings = _final_batch(submissions, problems, options, answers_file, progress, keys)
     expected = _expected_answers(problems, options.course)
     written: list[Path] = []
     if Format.CSV in options.formats:
@@ -138,10 +139,10 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
 
 
 def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
-                 answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None
-                 ) -> tuple[BatchResult, list[str]]:
+                 answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None,
+                 keys: CacheKeys | None) -> tuple[BatchResult, list[str]]:
     """The graded class with the instructor's overrides and the roster applied, and the overrides' warnings."""
-    batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress)
+    batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress, keys=keys)
     warnings: list[str] = []
     if options.overrides is not None:
         batch, override_warnings = apply_overrides(batch, load_overrides(options.overrides))
@@ -151,12 +152,20 @@ def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Prob
     return batch, warnings
 
 
-def _run_key(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
-             answers_file: Path | None) -> str:
-    """Digest of everything a class run reads: code, problems, variant settings, answers, options and their files."""
+CacheKeys = tuple[str, tuple[str, ...]]
+"""The code's fingerprint (problems, grader, variant settings) and each submission's cache key, in order."""
+
+
+def _cache_keys(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
+                answers_file: Path | None) -> CacheKeys:
     code = fingerprint(options.problems_dir, variants_for(options.course, problems))
+    return code, tuple(submission_key(s, answers_file, code) for s in submissions)
+
+
+def _run_key(keys: CacheKeys, options: RunOptions, answers_file: Path | None) -> str:
+    """Digest of everything a class run reads: code, problems, variant settings, answers, options and their files."""
     settings = repr((replace(options, out=Path("."), workers=0), str(answers_file)))  # not where, nor how many workers
-    return run_key(code, [submission_key(s, answers_file, code) for s in submissions], settings, (options.overrides,))
+    return run_key(keys[0], list(keys[1]), settings, (options.overrides,))
 
 
 def _expected_answers(problems: tuple[Problem, ...], course: Course
@@ -181,14 +190,25 @@ def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, s
 
 
 def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,
-                answers_file: Path | None = None,
-                progress: Callable[[SubmissionResult], None] | None = None) -> BatchResult:
-    """Grade every submission, reusing cached results and isolating the rest in workers."""
+                answers_file: Path | None = None, progress: Callable[[SubmissionResult], None] | None = None,
+                keys: CacheKeys | None = None) -> BatchResult:
+    """Grade every submission, reusing cached results and isolating the rest in workers.
+
+    Args:
+        submissions: The class.
+        problems: The loaded problems.
+        options: The run's options.
+        answers_file: A specific answers file to read (when one file was named).
+        progress: Called with each result.
+        keys: The cache keys, when the caller has them already (each answers file is then read once).
+    """
     cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
     variants = variants_for(options.course, problems)
-    code = fingerprint(options.problems_dir, variants) if cache is not None else ""
+    if cache is not None and keys is None:
+        keys = _cache_keys(submissions, problems, options, answers_file)
     try:
-        results = _graded_or_cached(submissions, problems, options, cache, code, variants, answers_file, progress)
+        results = _graded_or_cached(submissions, problems, options, cache, keys[1] if keys else None, variants,
+                                    answers_file, progress)
     except BaseException:
         if cache is not None:
             cache.discard()
@@ -199,12 +219,13 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
 
 
 def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
-                      cache: ResultCache | None, code: str, variants: Variants | None, answers_file: Path | None,
-                      progress: Callable[[SubmissionResult], None] | None) -> list[SubmissionResult]:
+                      cache: ResultCache | None, keys: tuple[str, ...] | None, variants: Variants | None,
+                      answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None
+                      ) -> list[SubmissionResult]:
     results: list[SubmissionResult] = []
     pending: list[tuple[SubmissionFolder, str]] = []
-    for submission in submissions:
-        key = submission_key(submission, answers_file, code) if cache is not None else ""
+    for index, submission in enumerate(submissions):
+        key = keys[index] if keys is not None else ""
         cached = cache.get(key) if cache is not None else None
         if cached is None:
             pending.append((submission, key))
