@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Mapping
 
@@ -96,9 +96,23 @@ def _name(matrix: str, row: int, col: int, transposed: bool) -> sympy.Symbol:
     return sympy.Symbol(entry_name(matrix, col, row) if transposed else entry_name(matrix, row, col))
 
 
-@functools.lru_cache(maxsize=256)
+def _structure(s: Setup) -> Setup:
+    """``s`` without its numbers: the symbolic work depends only on sizes, stride, padding and head.
+
+    Keying the caches by it lets every variant of a problem (other entries of
+    X and F) reuse the symbolic forward pass and derivatives.
+    """
+    return replace(s, X=tuple(tuple(Fraction(0) for _ in row) for row in s.X),
+                   F=tuple(tuple(Fraction(0) for _ in row) for row in s.F), upstream=Fraction(1))
+
+
 def forward(s: Setup, mistakes: frozenset[str] = frozenset()) -> dict[tuple[int, int], Any]:
     """O_kl (1-based) as expressions in the X and F symbols (cached; callers must not change it)."""
+    return _forward(_structure(s), mistakes)
+
+
+@functools.lru_cache(maxsize=256)
+def _forward(s: Setup, mistakes: frozenset[str]) -> dict[tuple[int, int], Any]:
     kh, kw = len(s.F), len(s.F[0])
     h, w = len(s.X), len(s.X[0])
     transposed = "indices_transposed" in mistakes
@@ -129,9 +143,13 @@ def symbols(parameters: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(names)
 
 
-@functools.lru_cache(maxsize=64)
 def _local_gradients(s: Setup) -> dict[str, Any]:
     """∂O_kl/∂F_ij and ∂O_kl/∂X_ab by name, as expressions (the chain rule's local factors)."""
+    return _local_gradients_of(_structure(s))
+
+
+@functools.lru_cache(maxsize=64)
+def _local_gradients_of(s: Setup) -> dict[str, Any]:
     outputs = forward(s)
     definitions = {}
     for (k, l), o in outputs.items():
@@ -213,12 +231,17 @@ def _solve(s: Setup, mistakes: frozenset[str], own_o: Matrix | None, own_gradien
     return answers
 
 
-@functools.lru_cache(maxsize=256)
 def _gradient_formulas(s: Setup, mistakes: frozenset[str]) -> tuple[tuple[str, tuple[int, int], dict[tuple[int, int], Any]], ...]:
     """The chain-rule formula of every entry of ∂L/∂F and ∂L/∂X (cached: the slow, symbolic part).
 
     An entry whose formula has no counterpart under ``x_f_swapped`` is left out.
     """
+    return _gradient_formulas_of(_structure(s), mistakes)
+
+
+@functools.lru_cache(maxsize=256)
+def _gradient_formulas_of(s: Setup, mistakes: frozenset[str]
+                          ) -> tuple[tuple[str, tuple[int, int], dict[tuple[int, int], Any]], ...]:
     outputs = forward(s, mistakes)
     result = []
     for matrix, size in (("F", (len(s.F), len(s.F[0]))), ("X", (len(s.X), len(s.X[0])))):
