@@ -85,6 +85,7 @@ def build_bundle(problems: tuple[Problem, ...], course: Course, out: Path, stude
     """
     if course.variants and not student_id:
         raise GraderError("variants are on: a bundle is made for one student (give their id)")
+    _claim(out)
     own = student_problems(problems, course, student_id or "")
     written = _copy_package(out)
     for problem in own:
@@ -128,6 +129,23 @@ def build_bundles(problems_dir: Path, course: Course, out: Path, student_ids: li
     with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_load_worker,
                              initargs=(problems_dir,)) as pool:
         return sum(pool.map(_build_one, *zip(*((course, out, s) for s in student_ids))))
+
+
+MARKER = ".grade-bundle"
+"""Marks a folder as a bundle, so writing one again may replace its files."""
+
+
+def _claim(out: Path) -> None:
+    """Make ``out`` a bundle folder: new, empty, or a bundle already (never a project or any other folder).
+
+    Raises:
+        GraderError: When ``out`` holds other files (``grader/`` in it would be replaced).
+    """
+    if out.exists() and not (out / MARKER).is_file() and (not out.is_dir() or any(out.iterdir())):
+        raise GraderError(f"{out} is not empty and is not a bundle made by `grade bundle`; "
+                          "give --out a new or empty folder")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by `grade bundle --students`\n", encoding="utf-8")
 
 
 def _copy_package(out: Path) -> list[Path]:

@@ -203,3 +203,20 @@ def test_bundle_command_needs_a_student_when_variants_are_on(tmp_path):
     course.write_text(f'[variants]\nenabled = true\nsecret = "{SECRET}"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["bundle", "--students", "--course", str(course), "--out", str(tmp_path / "b")])
     assert result.exit_code == 2 and "--student" in result.output
+
+
+def test_bundle_never_writes_into_a_folder_that_is_not_a_bundle(problems, tmp_path, monkeypatch):
+    """A non-empty folder that no bundle made is refused (its grader/ would be replaced); a bundle is rebuilt."""
+    from grader.errors import GraderError
+
+    monkeypatch.setitem(hashed.SCRYPT, "n", 2**10)
+    project = tmp_path / "project"
+    (project / "grader").mkdir(parents=True)
+    (project / "grader" / "keep.py").write_text("# mine\n", encoding="utf-8")
+    with pytest.raises(GraderError, match="not a bundle"):
+        build_bundle(problems, Course(), project)
+    assert (project / "grader" / "keep.py").is_file()
+    out = tmp_path / "bundle"
+    build_bundle(problems, Course(), out)
+    build_bundle(problems, Course(), out)
+    assert (out / "problems" / "q4_conv_backprop" / "checks.json").is_file()
