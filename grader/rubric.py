@@ -313,13 +313,14 @@ def find_concepts(rubric: Rubric, normalised: str) -> tuple[ConceptResult, ...]:
     return tuple(results)
 
 
-_LETTER = re.compile(r"[^\W\d_]")
-_KNOWN_LETTER = re.compile(r"(?=[^\W\d_])[\x00-\x7f\u0600-\u06ff]")  # a letter of Latin or Arabic script
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
+_NOT_KNOWN_LETTERS = re.compile(r"[\W\d_]+|[^\x00-\x7f\u0600-\u06ff]+")  # known: Latin or Arabic script
 
 
 def _known_script_share(text: str) -> Fraction:
-    letters = len(_LETTER.findall(text))
-    return Fraction(len(_KNOWN_LETTER.findall(text)), letters) if letters else Fraction(0)
+    # Deleting what is not counted and measuring the rest runs in C; findall would build a string per letter.
+    letters = len(_NOT_LETTERS.sub("", text))
+    return Fraction(len(_NOT_KNOWN_LETTERS.sub("", text)), letters) if letters else Fraction(0)
 
 
 def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
