@@ -264,7 +264,10 @@ def key(out: Path, problems_dir: Path | None) -> None:
 @main.command(name="autograder-zip")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=Path("autograder.zip"),
               show_default=True, help="The zip to write.")
-def autograder_zip(out: Path) -> None:
+@click.option("--course", "course_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="The course.toml to pack (e.g. a private copy holding the variant secret) "
+                   "[default: the checkout's].")
+def autograder_zip(out: Path, course_file: Path | None) -> None:
     """Build the Gradescope autograder zip (setup.sh, run_autograder, the grader and the problems).
 
     Upload the zip as it is in the assignment's "Configure Autograder" page.
@@ -277,7 +280,13 @@ def autograder_zip(out: Path) -> None:
     if not (project_root / "problems").is_dir():
         raise click.ClickException(f"no problems/ folder beside the grader package in {project_root}; "
                                    "run this from a checkout of the grader")
-    click.echo(f"Wrote {build_autograder_zip(out, project_root)}")
+    packed = course_file or project_root / COURSE_FILE
+    if packed.is_file():
+        course = _course(packed)
+        if course.variants and not course.secret:  # GRADER_SECRET is not set on Gradescope's machines
+            raise click.ClickException(f"variants are on but {packed} holds no [variants] secret: every submission "
+                                       "would fail on Gradescope; pack a private course.toml with --course")
+    click.echo(f"Wrote {build_autograder_zip(out, project_root, course_file)}")
 
 
 @main.command()

@@ -467,3 +467,17 @@ def github_classroom_result(output: Path) -> dict:
 
     line = output.read_text(encoding="utf-8").strip()
     return json.loads(base64.b64decode(line.split("=", 1)[1]))
+
+
+def test_autograder_zip_packs_the_given_course_file(runner, tmp_path, course_file) -> None:
+    """`grade autograder-zip --course C` packs C as course.toml; variants on without a secret are refused."""
+    import zipfile
+
+    zipped = tmp_path / "autograder.zip"
+    assert grade(runner, "autograder-zip", "--out", str(zipped), "--course", str(course_file)).exit_code == 0
+    with zipfile.ZipFile(zipped) as archive:
+        assert archive.read("course.toml") == course_file.read_bytes()
+    no_secret = tmp_path / "no-secret.toml"
+    no_secret.write_text("[variants]\nenabled = true\n", encoding="utf-8")
+    refused = runner.invoke(main, ["autograder-zip", "--out", str(tmp_path / "other.zip"), "--course", str(no_secret)])
+    assert refused.exit_code == 1 and "secret" in refused.output and not (tmp_path / "other.zip").exists()

@@ -213,14 +213,17 @@ PROJECT_FOLDERS = ("grader", "problems")
 SKIPPED_PARTS = frozenset({"__pycache__", ".git", "tests", "submissions", "build", "dist"})
 
 
-def autograder_files(project_root: Path) -> list[tuple[str, Path]]:
+def autograder_files(project_root: Path, course_file: Path | None = None) -> list[tuple[str, Path]]:
     """The project files the zip carries, as (name in the zip, file), sorted by name.
 
-    ``pyproject.toml``, ``README.md`` and ``course.toml`` (when present), and
-    every file under ``grader/`` and ``problems/`` except caches, hidden files,
-    ``tests``, ``submissions`` and build output.
+    ``pyproject.toml``, ``README.md`` and ``course.toml`` (when present; or
+    ``course_file`` packed as ``course.toml``), and every file under
+    ``grader/`` and ``problems/`` except caches, hidden files, ``tests``,
+    ``submissions`` and build output.
     """
-    files = [(name, project_root / name) for name in PROJECT_FILES if (project_root / name).is_file()]
+    chosen = {"course.toml": course_file} if course_file is not None else {}
+    files = [(name, chosen.get(name, project_root / name)) for name in PROJECT_FILES
+             if chosen.get(name, project_root / name).is_file()]
     for folder in PROJECT_FOLDERS:
         for path in (project_root / folder).rglob("*"):
             relative = path.relative_to(project_root)
@@ -241,7 +244,7 @@ def _entry(name: str, mode: int) -> zipfile.ZipInfo:
     return info
 
 
-def build_autograder_zip(dest: Path, project_root: Path) -> Path:
+def build_autograder_zip(dest: Path, project_root: Path, course_file: Path | None = None) -> Path:
     """Write the zip an instructor uploads to Gradescope as is.
 
     It holds ``setup.sh`` and ``run_autograder`` (both executable) at the root,
@@ -253,6 +256,7 @@ def build_autograder_zip(dest: Path, project_root: Path) -> Path:
     Args:
         dest: The zip file to write (its folder is created).
         project_root: The repository root (holding ``pyproject.toml``).
+        course_file: The course settings to pack as ``course.toml`` (default: the root's).
 
     Returns:
         ``dest``.
@@ -266,7 +270,7 @@ def build_autograder_zip(dest: Path, project_root: Path) -> Path:
         ("run_autograder", RUN_AUTOGRADER.encode("utf-8"), EXECUTABLE),
         ("setup.sh", SETUP_SH.encode("utf-8"), EXECUTABLE),
     ]
-    entries += [(name, path.read_bytes(), REGULAR) for name, path in autograder_files(project_root)]
+    entries += [(name, path.read_bytes(), REGULAR) for name, path in autograder_files(project_root, course_file)]
     dest.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
     try:
