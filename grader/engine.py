@@ -24,7 +24,7 @@ from grader.results import (
 from grader.rubric import grade_essay
 from grader.spec import AnswerKind, Check, PartSpec, PathSegment
 from grader.submission import LoadedSubmission, SubmissionFolder, read_submission
-from grader.text import closest
+from grader.text import closest, normalize_text
 
 if TYPE_CHECKING:
     from grader.variants import Variants
@@ -221,7 +221,8 @@ def _grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Me
         if part.id in problems_reading:
             parts.append(problems_reading[part.id])
         elif part.id in judged:
-            text = read[part.answer_text] if part.kind is AnswerKind.TEXT else None
+            # The essay as matched (the rubric has just normalised it: cached), for the similarity report.
+            text = normalize_text(read[part.answer_text]) if part.kind is AnswerKind.TEXT else None
             parts.append(_part_result(spec.id, part, judged[part.id], text))
         elif part.answer_text in correct:
             parts.append(_part_result(spec.id, part, Verdict(Fraction(1), (feedback.CORRECT,), None)))

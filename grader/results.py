@@ -78,7 +78,8 @@ class PartResult:
         status: What happened.
         feedback: Messages for the student, in order.
         diagnosis: Id of the recognised mistake, if any (e.g. ``no_bias``).
-        text: The student's text, for essay parts (the similarity report reads it).
+        text: The student's text of an essay part, normalised as it was matched
+            (:func:`grader.text.normalize_text`); the similarity report reads it.
     """
 
     problem: str

@@ -54,14 +54,14 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> frozenset[int]:
     return frozenset(shingle_hashes(text, size).tolist())
 
 
-def shingle_hashes(text: str, size: int = SHINGLE_WORDS) -> np.ndarray:
+def shingle_hashes(text: str, size: int = SHINGLE_WORDS, *, normalised: bool = False) -> np.ndarray:
     """The sorted, distinct 64-bit hashes of the ``size``-word sequences of the normalised text.
 
     A sequence's hash is a polynomial in its words' hashes, computed for every
     window at once; an array of them takes a tenth of the memory of a set of
     word tuples, which matters for a class of thousands.
     """
-    words = normalize_text(text).split()
+    words = (text if normalised else normalize_text(text)).split()
     count = len(words) - size + 1
     if count < 1:
         return np.empty(0, dtype=np.uint64)
@@ -133,7 +133,7 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
             continue
         for part in result.parts:
             if part.text:
-                found = shingle_hashes(part.text)
+                found = shingle_hashes(part.text, normalised=True)  # results hold essays normalised
                 if found.size:
                     essays[(part.problem, part.part)][result.student_id] = found
     pairs = []

@@ -8,6 +8,7 @@ character mappings.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -58,6 +59,7 @@ _WHITESPACE = re.compile(r"\s+")
 _translate_punctuation = _translator(_PUNCTUATION)
 
 
+@functools.lru_cache(maxsize=64)  # an essay is normalised for its rubric, then again for its result's text
 def normalize_text(text: str) -> str:
     """Normalise Persian and English text for matching.
 
