@@ -59,7 +59,8 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS, *, normalised: bool = F
 
     A sequence's hash is a polynomial in its words' hashes, computed for every
     window at once; an array of them takes a tenth of the memory of a set of
-    word tuples, which matters for a class of thousands.
+    word tuples, which matters for a class of thousands. ``normalised`` says
+    the text is normalised already (graded essays are kept so).
     """
     words = (text if normalised else normalize_text(text)).split()
     count = len(words) - size + 1
