@@ -18,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping
+from typing import Mapping
 
 from grader import __version__
 from grader.reporting.files import write_atomic
@@ -27,17 +27,19 @@ from grader.results_io import from_data, to_data
 from grader.errors import SubmissionError
 from grader.submission import ANSWER_FILES, SubmissionFolder, read_capped
 
-if TYPE_CHECKING:
-    from grader.variants import Variants
-
 CACHE_FILE = Path(".cache") / "results.jsonl"
 
 
-def fingerprint(problems_dir: Path, variants: Variants | None = None) -> str:
-    """A digest of the grader's code, its version, every file of every problem folder, and the variant settings."""
+def fingerprint(problems_dir: Path, variant_seed: tuple[str, str] | None = None) -> str:
+    """A digest of the grader's code, its version, every file of every problem folder, and the variant settings.
+
+    Args:
+        problems_dir: The problem folders.
+        variant_seed: With variants on, the secret and the assignment name (others draw other numbers).
+    """
     digest = hashlib.sha256(__version__.encode())
-    if variants is not None:  # another secret or assignment name draws other numbers
-        digest.update(f"variants\0{variants.secret}\0{variants.assignment}\0".encode())
+    if variant_seed is not None:
+        digest.update("variants\0{}\0{}\0".format(*variant_seed).encode())
     package = Path(__file__).resolve().parent
     for root in (package, problems_dir.resolve()):
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):

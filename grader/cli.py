@@ -146,7 +146,6 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
     machine's and are marked `overridden`.
     """
     problems_dir = problems_dir or default_problems_dir()
-    problems = _load(problems_dir)
     course = _course(course_file)
     if overrides_file is None and path.is_dir() and (path / "overrides.csv").is_file():
         overrides_file = path / "overrides.csv"
@@ -162,7 +161,11 @@ def run(path: Path, out: Path, problems_dir: Path | None, course_file: Path | No
     )
     submissions = _find(path)
     answers_file = path if path.is_file() else None
-    from grader.pipeline import run_class  # pandas and the writers load only for a class run
+    from grader.pipeline import run_class
+
+    def problems() -> tuple[Problem, ...]:  # loaded only when something is to be graded
+        return _load(problems_dir)
+
     try:
         if quiet or len(submissions) < 2:
             result = run_class(submissions, problems, options, answers_file=answers_file)

@@ -19,22 +19,11 @@ from grader.engine import grade_folder, make_batch
 from grader.isolation import Limits, grade_isolated
 from grader.overrides import apply_overrides, load_overrides
 from grader.problems import Problem
-from grader.reporting.feedback_files import write_feedback_files
-from grader.reporting.canvas import canvas_csv
 from grader.reporting.console import summary_line
-from grader.reporting.excel import write_xlsx
-from grader.reporting.files import write_atomic, write_csv_reports
-from grader.reporting.gradescope import gradescope_results
-from grader.reporting.html_report import write_html
-from grader.reporting.junit import junit_xml
-from grader.reporting.moodle import moodle_csv
-from grader.reporting.student_view import expected_answers, student_view
 from grader.results import BatchResult, Lang, SubmissionResult
 from grader.roster import Roster, join_roster
-from grader.safe_names import safe_file_name
-from grader.similarity import similar_essays
 from grader.submission import SubmissionFolder
-from grader.variants import Variants, variants_for
+from grader.variants import Variants, variant_seed, variants_for
 
 
 @dataclass(frozen=True)
@@ -93,22 +82,51 @@ class RunResult:
         return self.load_batch()
 
 
-def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,
-              answers_file: Path | None = None,
+def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...] | Callable[[], tuple[Problem, ...]],
+              options: RunOptions, *, answers_file: Path | None = None,
               progress: Callable[[SubmissionResult], None] | None = None) -> RunResult:
     """Grade a class and write its reports; with the cache on, skip it all when nothing has changed.
+
+    Args:
+        submissions: The class.
+        problems: The problems, or a function that loads them: a run skipped as
+            unchanged never calls it (SymPy and the solvers are not even loaded).
+        options: The run's options.
+        answers_file: A specific answers file to read (when one file was named).
+        progress: Called with each result.
 
     Raises:
         GraderError: When the overrides file is malformed.
     """
-    keys = _cache_keys(submissions, problems, options, answers_file) if options.use_cache else None
+    load = problems if callable(problems) else (lambda: problems)
+    keys = _cache_keys(submissions, options, answers_file) if options.use_cache else None
     key = _run_key(keys, options, answers_file) if keys is not None else ""
     record = read_run(options.out, key) if key else None
     if record is not None:
         return RunResult(tuple(options.out / name for name in record.files), record.warnings, record.summary,
                          record.ungraded_problems,
-                         lambda: _final_batch(submissions, problems, options, answers_file, None, keys)[0], reused=True)
-    batch, warnings = _final_batch(submissions, problems, options, answers_file, progress, keys)
+                         lambda: _final_batch(submissions, load(), options, answers_file, None, keys)[0], reused=True)
+    loaded = load()
+    batch, warnings = _final_batch(submissions, loaded, options, answers_file, progress, keys)
+    written = _write_reports(batch, loaded, options)
+    summary = summary_line(batch)
+    if key:
+        write_run(options.out, key, summary, batch.ungraded_problems, tuple(warnings), tuple(written))
+    return RunResult(tuple(written), tuple(warnings), summary, batch.ungraded_problems, lambda: batch)
+
+
+def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: RunOptions) -> list[Path]:
+    """Write every report ``options.formats`` asks for; returns the files written."""
+    # The writers bring pandas, openpyxl and matplotlib: imported only when reports are written.
+    from grader.reporting.feedback_files import write_feedback_files
+    from grader.reporting.excel import write_xlsx
+    from grader.reporting.files import write_atomic, write_csv_reports
+    from grader.reporting.gradescope import gradescope_results
+    from grader.reporting.html_report import write_html
+    from grader.reporting.student_view import student_view
+    from grader.safe_names import safe_file_name
+    from grader.similarity import similar_essays
+
     expected = _expected_answers(problems, options.course)
     written: list[Path] = []
     if Format.CSV in options.formats:
@@ -132,10 +150,7 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
         if fmt in options.formats:
             write_atomic(options.out / name, text())
             written.append(options.out / name)
-    summary = summary_line(batch)
-    if key:
-        write_run(options.out, key, summary, batch.ungraded_problems, tuple(warnings), tuple(written))
-    return RunResult(tuple(written), tuple(warnings), summary, batch.ungraded_problems, lambda: batch)
+    return written
 
 
 def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
@@ -156,9 +171,8 @@ CacheKeys = tuple[str, tuple[str, ...]]
 """The code's fingerprint (problems, grader, variant settings) and each submission's cache key, in order."""
 
 
-def _cache_keys(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
-                answers_file: Path | None) -> CacheKeys:
-    code = fingerprint(options.problems_dir, variants_for(options.course, problems))
+def _cache_keys(submissions: tuple[SubmissionFolder, ...], options: RunOptions, answers_file: Path | None) -> CacheKeys:
+    code = fingerprint(options.problems_dir, variant_seed(options.course))
     return code, tuple(submission_key(s, answers_file, code) for s in submissions)
 
 
@@ -171,6 +185,8 @@ def _run_key(keys: CacheKeys, options: RunOptions, answers_file: Path | None) ->
 def _expected_answers(problems: tuple[Problem, ...], course: Course
                       ) -> Callable[[str], Mapping[tuple[str, str], str | None]]:
     """Each student's expected answers as feedback shows them: their own variant's, and only when revealed."""
+    from grader.reporting.student_view import expected_answers
+
     if course.reveal < Reveal.ANSWER:
         return lambda student_id: {}  # formatted only when students may see them
     variants = variants_for(course, problems)
@@ -182,6 +198,10 @@ def _expected_answers(problems: tuple[Problem, ...], course: Course
 
 def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, str, Callable[[], str]], ...]:
     """The single-file exports: format, file name, and how to build the text (only when asked for)."""
+    from grader.reporting.canvas import canvas_csv
+    from grader.reporting.junit import junit_xml
+    from grader.reporting.moodle import moodle_csv
+
     return (
         (Format.CANVAS, "canvas.csv", lambda: canvas_csv(batch, options.course, options.roster)),
         (Format.MOODLE, "moodle.csv", lambda: moodle_csv(batch, options.course, options.roster, options.lang)),
@@ -205,7 +225,7 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
     cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
     variants = variants_for(options.course, problems)
     if cache is not None and keys is None:
-        keys = _cache_keys(submissions, problems, options, answers_file)
+        keys = _cache_keys(submissions, options, answers_file)
     try:
         results = _graded_or_cached(submissions, problems, options, cache, keys[1] if keys else None, variants,
                                     answers_file, progress)

@@ -126,10 +126,20 @@ class Variants:
         return tuple(result)
 
 
+def variant_seed(course: Course) -> tuple[str, str] | None:
+    """The secret and assignment name the course's numbers are drawn from; None when variants are off.
+
+    Raises:
+        GraderError: When variants are on without a secret.
+    """
+    return (course.variant_secret, course.assignment) if course.variants else None
+
+
 def variants_for(course: Course, problems: tuple[Problem, ...]) -> Variants | None:
     """The course's variants when they are on, else None (everyone grades against the homework's numbers).
 
     Raises:
         GraderError: When variants are on without a secret.
     """
-    return Variants(problems, course.variant_secret, course.assignment) if course.variants else None
+    seed = variant_seed(course)
+    return Variants(problems, *seed) if seed is not None else None

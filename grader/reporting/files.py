@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO
 
 from grader.results import BatchResult, Lang
-from grader.reporting.frames import parts_frame, scores_frame, similarity_frame
-from grader.similarity import SimilarPair
+
+if TYPE_CHECKING:
+    from grader.similarity import SimilarPair
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -33,6 +34,8 @@ def write_atomic_with(path: Path, write: Callable[[TextIO], object]) -> None:
 def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
                       similar: tuple[SimilarPair, ...] = ()) -> list[Path]:
     """Write ``scores.csv``, ``parts.csv`` and ``similarity.csv`` into ``out``; returns the files written."""
+    from grader.reporting.frames import parts_frame, scores_frame, similarity_frame  # pandas, only to write them
+
     written = []
     for name, frame in (("scores.csv", scores_frame(batch, lang)), ("parts.csv", parts_frame(batch, lang)),
                         ("similarity.csv", similarity_frame(similar))):
