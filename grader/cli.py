@@ -76,6 +76,11 @@ def _roster(roster_file: Path | None) -> Roster | None:
         raise click.ClickException(str(error)) from None
 
 
+def _student_ids(given: tuple[str, ...], roster_file: Path | None) -> list[str]:
+    """The ids named on the command line, then every student of the roster."""
+    return list(given) + [s.student_id for s in (_roster(roster_file).students if roster_file else ())]
+
+
 def _formats(text: str) -> tuple[Format, ...]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     if names == ["all"]:
@@ -212,7 +217,6 @@ def check(path: Path, as_json: bool, min_score: float | None, student: str | Non
     1 when the file could not be read, 2 on a usage error, 3 when the total is
     below --min-score.
     """
-    from grader.errors import SolverError
     from grader.submission import declared_id
     from grader.variants import variants_for
 
@@ -231,7 +235,7 @@ def check(path: Path, as_json: bool, min_score: float | None, student: str | Non
             submission = replace(submission, student_id=student or declared_id(submission, answers_file)
                                  or submission.student_id)
         own = problems if variants is None else variants.for_student(submission.student_id)
-    except (GraderError, SolverError) as error:
+    except GraderError as error:
         raise click.ClickException(str(error)) from None
     result = grade_folder(submission, problems, answers_file=answers_file, variants=variants)
     view = student_view(result, own, course.check_reveal, language)
@@ -316,10 +320,9 @@ def variant(student_ids: tuple[str, ...], roster_file: Path | None, as_json: boo
     grade variant s001 --json                the same, as JSON
     grade variant --roster roster.csv --sheet sheets/   a sheet for every student
     """
-    from grader.errors import SolverError
     from grader.sheets import variant_document, write_sheet
 
-    ids = list(student_ids) + [s.student_id for s in (_roster(roster_file).students if roster_file else ())]
+    ids = _student_ids(student_ids, roster_file)
     if not ids:
         raise click.UsageError("give a STUDENT_ID or --roster FILE")
     problems, course = _load(problems_dir), _course(course_file)
@@ -327,7 +330,7 @@ def variant(student_ids: tuple[str, ...], roster_file: Path | None, as_json: boo
         documents = [variant_document(problems, course, student_id) for student_id in ids]
         written = [path for student_id in ids for path in write_sheet(problems, course, student_id, sheet_dir)] \
             if sheet_dir is not None else []
-    except (GraderError, SolverError) as error:
+    except GraderError as error:
         raise click.ClickException(str(error)) from None
     if not course.variants:
         click.secho("Variants are off ([variants] enabled = false in course.toml): these are the homework's numbers.",
@@ -401,10 +404,9 @@ def bundle(for_students: bool, out: Path, student_ids: tuple[str, ...], roster_f
     grade bundle --students --roster roster.csv      one per student (variants on)
     """
     from grader.bundle import build_bundle, build_bundles
-    from grader.errors import SolverError
 
     problems, course = _load(problems_dir), _course(course_file)
-    ids = list(student_ids) + [s.student_id for s in (_roster(roster_file).students if roster_file else ())]
+    ids = _student_ids(student_ids, roster_file)
     if course.variants and not ids:
         raise click.UsageError("variants are on: every student needs their own bundle; give --student ID or --roster")
     try:
@@ -415,7 +417,7 @@ def bundle(for_students: bool, out: Path, student_ids: tuple[str, ...], roster_f
                 click.secho("Variants are off: one bundle for every student (the ids are not needed).",
                             fg="yellow", err=True)
             build_bundle(problems, course, out)
-    except (GraderError, SolverError) as error:
+    except GraderError as error:
         raise click.ClickException(str(error)) from None
     where = f"{len(ids)} bundle{'s' if len(ids) != 1 else ''} under {out}" if course.variants else str(out)
     click.echo(f"Wrote {where}. Students: `pip install .` in it, then `grade check answers.toml`.")
