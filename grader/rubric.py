@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -86,35 +87,70 @@ class ConceptResult:
 _WORD = re.compile(r"\w+")
 _MAX_GAP = 2
 
+Place = float
+"""Where in an essay a match starts, as the number of its sentence (``k + 0.5`` between sentences k and k+1).
+
+The feedback shows the sentence of a concept's leftmost match, so sentences order
+matches as finely as needed, and words need not know their character offsets.
+"""
+
 
 class Essay:
-    """Normalised essay text, split into words and indexed for pattern matching."""
+    """Normalised essay text, split into sentences and words for pattern matching."""
 
     def __init__(self, normalised: str) -> None:
         self.text = normalised
-        matches = list(_WORD.finditer(normalised))
-        self.words = [m.group() for m in matches]
-        self.starts = [m.start() for m in matches]
-        self.positions: dict[str, list[int]] = {}
-        for index, word in enumerate(self.words):
-            self.positions.setdefault(word, []).append(index)
-        self.vocabulary = sorted(self.positions)
-        self._prefixed: dict[str, list[int]] = {}
+        self.words: list[str] = []
+        self._sentences: list[re.Match[str]] = []
+        self._first_words: list[int] = []  # each sentence's first word, by index into ``words``
+        for sentence in _SENTENCE.finditer(normalised):  # no word spans sentences: delimiters are not letters
+            self._sentences.append(sentence)
+            self._first_words.append(len(self.words))
+            self.words += _WORD.findall(sentence.group())
+        self.distinct = set(self.words)
+        self.vocabulary = sorted(self.distinct)
+        self._occurrences: dict[tuple[str, bool], list[int]] = {}
 
     def occurrences(self, word: str, prefix: bool) -> list[int]:
         """Word positions of ``word`` (or of every word starting with it), in order."""
-        if not prefix:
-            return self.positions.get(word, [])
-        found = self._prefixed.get(word)  # many patterns share a stem: look each up once per essay
+        key = (word, prefix)
+        found = self._occurrences.get(key)  # many patterns share a first word: look each up once per essay
         if found is None:
-            found = []
-            for candidate in self.vocabulary[bisect.bisect_left(self.vocabulary, word):]:
-                if not candidate.startswith(word):
-                    break
-                found += self.positions[candidate]
-            found.sort()
-            self._prefixed[word] = found
+            if prefix:
+                start = bisect.bisect_left(self.vocabulary, word)
+                matching = list(itertools.takewhile(lambda w: w.startswith(word), self.vocabulary[start:]))
+            else:
+                matching = [word] if word in self.distinct else []
+            found = sorted(index for w in matching for index in _indices(self.words, w))
+            self._occurrences[key] = found
         return found
+
+    def word_place(self, index: int) -> Place:
+        """The place of the word at ``index``."""
+        return bisect.bisect_right(self._first_words, index) - 1
+
+    def text_place(self, offset: int) -> Place:
+        """The place of a character offset (a regular expression's match)."""
+        number = bisect.bisect_right(self._sentences, offset, key=lambda s: s.start()) - 1
+        return number if number >= 0 and offset < self._sentences[number].end() else number + 0.5
+
+    def evidence(self, place: Place) -> str:
+        """The sentence at ``place``, trimmed to a readable length ("" between sentences)."""
+        if place != int(place):
+            return ""
+        found = self._sentences[int(place)].group().strip()
+        return found if len(found) <= _EVIDENCE_CHARS else found[: _EVIDENCE_CHARS - 1] + "…"
+
+
+def _indices(words: list[str], word: str) -> Iterable[int]:
+    """Every index of ``word`` in ``words`` (``list.index`` scans in C)."""
+    index = -1
+    while True:
+        try:
+            index = words.index(word, index + 1)
+        except ValueError:
+            return
+        yield index
 
 
 @dataclass(frozen=True, eq=False)  # identity hashing: patterns are looked up in sets per essay
@@ -134,15 +170,15 @@ class Pattern:
         """The compiled regular expression (compiled on first use: most patterns never need it)."""
         return re.compile(self.source)
 
-    def find(self, essay: Essay) -> int | None:
-        """The character offset of the leftmost match in the essay, or None."""
+    def find(self, essay: Essay) -> Place | None:
+        """The place of the leftmost match in the essay, or None."""
         if self.words is None:
             match = self.regex.search(essay.text)
-            return match.start() if match else None
+            return essay.text_place(match.start()) if match else None
         first, prefix = self.words[0]
         for position in essay.occurrences(first, prefix):
             if self._rest_matches(essay, position, 1):
-                return essay.starts[position]
+                return essay.word_place(position)
         return None
 
     def _rest_matches(self, essay: Essay, position: int, index: int) -> bool:
@@ -156,8 +192,8 @@ class Pattern:
                 return True
         return False
 
-    def search(self, text: str) -> int | None:
-        """The offset of the leftmost match in normalised text (convenience for single checks)."""
+    def search(self, text: str) -> Place | None:
+        """The place of the leftmost match in normalised text (convenience for single checks)."""
         return self.find(Essay(text))
 
 
@@ -188,7 +224,7 @@ class PatternIndex:
         """The patterns whose first word occurs in the essay (the only ones that can match)."""
         found = set(self.always)
         for word, patterns in self.exact.items():
-            if word in essay.positions:
+            if word in essay.distinct:
                 found.update(patterns)
         vocabulary = essay.vocabulary
         for stem, patterns in self.stems.items():  # a rubric has fewer stems than an essay has words
@@ -283,23 +319,14 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
     return Concept(raw["id"], points, Message(raw["en"], raw["fa"]), any_of, all_of)
 
 
-def _first_match(patterns: tuple[Pattern, ...], essay: Essay, possible: set[Pattern]) -> int | None:
-    """The character offset of the leftmost match of any of the patterns (those in ``possible``)."""
+def _first_match(patterns: tuple[Pattern, ...], essay: Essay, possible: set[Pattern]) -> Place | None:
+    """The place of the leftmost match of any of the patterns (those in ``possible``)."""
     return min((found for found in (p.find(essay) for p in patterns if p in possible) if found is not None),
                default=None)
 
 
-def _sentence_at(text: str, position: int) -> str:
-    for sentence in _SENTENCE.finditer(text):
-        if sentence.start() <= position < sentence.end():
-            found = sentence.group().strip()
-            return found if len(found) <= _EVIDENCE_CHARS else found[: _EVIDENCE_CHARS - 1] + "…"
-    return ""
-
-
-def find_concepts(rubric: Rubric, normalised: str) -> tuple[ConceptResult, ...]:
+def find_concepts(rubric: Rubric, essay: Essay) -> tuple[ConceptResult, ...]:
     """Every concept of the rubric, found or not, with the evidence sentence."""
-    essay = Essay(normalised)
     possible = rubric.first_words.possible(essay)
     results = []
     for concept in rubric.concepts:
@@ -309,18 +336,22 @@ def find_concepts(rubric: Rubric, normalised: str) -> tuple[ConceptResult, ...]:
             if all(m is not None for m in group_matches):
                 # The last group is the specific point (the first ones set the topic): its sentence is the evidence.
                 match = group_matches[-1]
-        results.append(ConceptResult(concept, _sentence_at(normalised, match) if match is not None else None))
+        results.append(ConceptResult(concept, essay.evidence(match) if match is not None else None))
     return tuple(results)
 
 
-_NOT_LETTERS = re.compile(r"[\W\d_]+")
-_NOT_KNOWN_LETTERS = re.compile(r"[\W\d_]+|[^\x00-\x7f\u0600-\u06ff]+")  # known: Latin or Arabic script
+_DIGITS_OR_UNDERSCORES = re.compile(r"[\d_]")
+_UNKNOWN_SCRIPT = re.compile(r"[^\x00-\x7f\u0600-\u06ff]+")  # known: Latin or Arabic script
 
 
-def _known_script_share(text: str) -> Fraction:
-    # Deleting what is not counted and measuring the rest runs in C; findall would build a string per letter.
-    letters = len(_NOT_LETTERS.sub("", text))
-    return Fraction(len(_NOT_KNOWN_LETTERS.sub("", text)), letters) if letters else Fraction(0)
+def _known_script_share(words: list[str]) -> Fraction:
+    """The share of the letters (word characters but digits and ``_``) that are Latin or Arabic script."""
+    # On the words joined, the regular expressions find only the few characters to leave out (in C).
+    text = "".join(words)
+    letters = len(text) - len(_DIGITS_OR_UNDERSCORES.findall(text))
+    known = _UNKNOWN_SCRIPT.sub("", text)
+    known_letters = len(known) - len(_DIGITS_OR_UNDERSCORES.findall(known))
+    return Fraction(known_letters, letters) if letters else Fraction(0)
 
 
 def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
@@ -332,7 +363,8 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     than Persian or English, or when it matches nothing at all.
     """
     normalised = normalize_text(text)
-    results = find_concepts(rubric, normalised)
+    essay = Essay(normalised)
+    results = find_concepts(rubric, essay)
     found_points = sum((r.concept.points for r in results if r.found), Fraction(0))
     credit = min(found_points / points, Fraction(1)) if points else Fraction(0)
     words = len(normalised.split())
@@ -346,7 +378,7 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
         reasons.append(Message(f"it is very short ({words} words)", f"بسیار کوتاه است ({words} واژه)"))
     if words > rules.max_words:
         reasons.append(Message(f"it is very long ({words} words)", f"بسیار طولانی است ({words} واژه)"))
-    if _known_script_share(normalised) < rules.min_known_script:
+    if _known_script_share(essay.words) < rules.min_known_script:
         reasons.append(Message("it is mostly in a language other than Persian or English",
                                "بیشتر آن به زبانی جز فارسی یا انگلیسی است"))
     messages = [_concept_line(r) for r in results]

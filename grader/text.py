@@ -55,8 +55,11 @@ _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _SPACES = re.compile("[\u200c\u200d\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
 _MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _PUNCTUATION = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "«": '"', "»": '"', "ـ": ""})
-_WHITESPACE = re.compile(r"\s+")
-_translate_punctuation = _translator(_PUNCTUATION)
+# The marks and the diacritics are both deleted, and the three tables map disjoint characters
+# to characters none of them maps again: one pass of each does what the passes one by one do.
+_DELETED = re.compile(f"{_MARKS.pattern}|{_DIACRITICS.pattern}")
+_translate_characters = _translator({**_DIGITS, **_LETTERS, **_PUNCTUATION})
+_OTHER_WHITESPACE = re.compile(r"\s{2,}|[^\S ]")  # a single plain space is left alone: no copying for it
 
 
 @functools.lru_cache(maxsize=64)  # an essay is normalised for its rubric, then again for its result's text
@@ -69,11 +72,10 @@ def normalize_text(text: str) -> str:
     case-folded; runs of whitespace become one space.
     """
     text = unicodedata.normalize("NFKC", text)
-    text = _MARKS.sub("", text)
-    text = _DIACRITICS.sub("", text)
+    text = _DELETED.sub("", text)
     text = _SPACES.sub(" ", text)
-    text = _translate_punctuation(_translate_letters(_translate_digits(text)))
-    return _WHITESPACE.sub(" ", text).strip().casefold()
+    text = _translate_characters(text)
+    return _OTHER_WHITESPACE.sub(" ", text).strip().casefold()
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
