@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 import functools
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -108,7 +109,10 @@ class Essay:
             self._first_words.append(len(self.words))
             self.words += _WORD.findall(sentence.group())
         self.distinct = set(self.words)
-        self.vocabulary = sorted(self.distinct)
+        # Every word's positions at once, in C: the positions sorted by their word (a stable sort keeps
+        # each word's in order), beside the words sorted; a word's positions are then one slice.
+        self._by_word = sorted(range(len(self.words)), key=self.words.__getitem__)
+        self.vocabulary = sorted(self.words)
         self._occurrences: dict[tuple[str, bool], list[int]] = {}
 
     def occurrences(self, word: str, prefix: bool) -> list[int]:
@@ -116,18 +120,26 @@ class Essay:
         key = (word, prefix)
         found = self._occurrences.get(key)  # many patterns share a first word: look each up once per essay
         if found is None:
+            start = bisect.bisect_left(self.vocabulary, word)
             if prefix:
-                start = bisect.bisect_left(self.vocabulary, word)
-                matching = list(itertools.takewhile(lambda w: w.startswith(word), self.vocabulary[start:]))
+                end = start + sum(1 for _ in itertools.takewhile(lambda w: w.startswith(word),
+                                                                 itertools.islice(self.vocabulary, start, None)))
+                found = sorted(self._by_word[start:end])
             else:
-                matching = [word] if word in self.distinct else []
-            found = sorted(index for w in matching for index in _indices(self.words, w))
+                found = self._by_word[start:bisect.bisect_right(self.vocabulary, word, start)]
             self._occurrences[key] = found
         return found
 
     def word_place(self, index: int) -> Place:
         """The place of the word at ``index``."""
         return bisect.bisect_right(self._first_words, index) - 1
+
+    def words_before(self, place: Place | None) -> int:
+        """How many words lie before ``place`` (all of them when it is None)."""
+        if place is None:
+            return len(self.words)
+        sentence = math.ceil(place)
+        return self._first_words[sentence] if sentence < len(self._first_words) else len(self.words)
 
     def text_place(self, offset: int) -> Place:
         """The place of a character offset (a regular expression's match)."""
@@ -140,17 +152,6 @@ class Essay:
             return ""
         found = self._sentences[int(place)].group().strip()
         return found if len(found) <= _EVIDENCE_CHARS else found[: _EVIDENCE_CHARS - 1] + "…"
-
-
-def _indices(words: list[str], word: str) -> Iterable[int]:
-    """Every index of ``word`` in ``words`` (``list.index`` scans in C)."""
-    index = -1
-    while True:
-        try:
-            index = words.index(word, index + 1)
-        except ValueError:
-            return
-        yield index
 
 
 @dataclass(frozen=True, eq=False)  # identity hashing: patterns are looked up in sets per essay
@@ -170,13 +171,16 @@ class Pattern:
         """The compiled regular expression (compiled on first use: most patterns never need it)."""
         return re.compile(self.source)
 
-    def find(self, essay: Essay) -> Place | None:
-        """The place of the leftmost match in the essay, or None."""
+    def find(self, essay: Essay, before: Place | None = None) -> Place | None:
+        """The place of the leftmost match in the essay, or None; only places before ``before`` are looked for."""
         if self.words is None:
             match = self.regex.search(essay.text)
             return essay.text_place(match.start()) if match else None
         first, prefix = self.words[0]
+        end = essay.words_before(before)
         for position in essay.occurrences(first, prefix):
+            if position >= end:
+                return None
             if self._rest_matches(essay, position, 1):
                 return essay.word_place(position)
         return None
@@ -223,9 +227,8 @@ class PatternIndex:
     def possible(self, essay: Essay) -> set[Pattern]:
         """The patterns whose first word occurs in the essay (the only ones that can match)."""
         found = set(self.always)
-        for word, patterns in self.exact.items():
-            if word in essay.distinct:
-                found.update(patterns)
+        for word in essay.distinct.intersection(self.exact):  # a set operation in C, then the few found
+            found.update(self.exact[word])
         vocabulary = essay.vocabulary
         for stem, patterns in self.stems.items():  # a rubric has fewer stems than an essay has words
             index = bisect.bisect_left(vocabulary, stem)
@@ -321,8 +324,13 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
 
 def _first_match(patterns: tuple[Pattern, ...], essay: Essay, possible: set[Pattern]) -> Place | None:
     """The place of the leftmost match of any of the patterns (those in ``possible``)."""
-    return min((found for found in (p.find(essay) for p in patterns if p in possible) if found is not None),
-               default=None)
+    best = None
+    for pattern in patterns:
+        if pattern in possible:
+            found = pattern.find(essay, before=best)  # only a match before the best so far can change it
+            if found is not None and (best is None or found < best):
+                best = found
+    return best
 
 
 def find_concepts(rubric: Rubric, essay: Essay) -> tuple[ConceptResult, ...]:
