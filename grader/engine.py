@@ -8,6 +8,7 @@ switched on, and with the answers it gives from the student's own earlier values
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from fractions import Fraction
@@ -210,7 +211,7 @@ def _grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Me
                         if compared else {})
     correct = {part.answer_text for part in spec.parts if part.answer_text in read and part.id not in judged
                and same_answer(part.kind, read[part.answer_text], problem.expected[part.answer_text], part.tolerance)}
-    contradicted = _contradicted_mistakes(problem, [p for p in spec.parts if p.answer_text in correct])
+    contradicted = _contradicted_mistakes(problem, frozenset(p.id for p in spec.parts if p.answer_text in correct))
     candidates = {part.id: _candidates(problem, part, read[part.answer_text], carried, carried_mistaken)
                   for part in spec.parts
                   if part.answer_text in read and part.answer_text not in correct and part.id not in judged}
@@ -242,12 +243,14 @@ def _judge(problem: Problem, part: PartSpec, value: Any, table: dict[str, Any]) 
     return verdict if verdict is not None else Verdict(Fraction(0), (feedback.WRONG,) + ((part.hint,) if part.hint else ()))
 
 
-def _contradicted_mistakes(problem: Problem, correct: list[PartSpec]) -> frozenset[str]:
-    """Mistake switches the student's correct answers rule out.
+@functools.lru_cache(maxsize=4096)  # a function of the problem and which parts are right: a class repeats those
+def _contradicted_mistakes(problem: Problem, correct_ids: frozenset[str]) -> frozenset[str]:
+    """Mistake switches the student's correct answers (the parts ``correct_ids``) rule out.
 
     A mistake that would have changed an answer the student got right was not
     made throughout; when another explanation fits a wrong part, it is preferred.
     """
+    correct = [part for part in problem.spec.parts if part.id in correct_ids]
     return frozenset(
         mistake for mistake, answers in problem.mistaken.items()
         if any(part.answer_text in answers
@@ -276,7 +279,7 @@ def _candidates(problem: Problem, part: PartSpec, value: Any, carried: Answers,
             and not same_expected(part.kind, carried[path], problem.expected[path], part.tolerance)):
         candidates.append(Verdict(spec.carried_forward_credit, (feedback.CARRIED_FORWARD,), "carried_forward"))
     if part.kind is AnswerKind.FORMULA:
-        candidates.extend(_formula_matches(problem, part, value))
+        candidates.extend(_formula_matches(problem, part.id, value))
     for mistake_id in problem.mistaken:
         mistake = spec.mistakes[mistake_id]
         if equals(problem.mistaken[mistake_id]):
@@ -287,15 +290,17 @@ def _candidates(problem: Problem, part: PartSpec, value: Any, carried: Answers,
     return candidates
 
 
-def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[Verdict]:
-    """The engine's own diagnoses of a wrong formula, for those the spec gives credit."""
+@functools.lru_cache(maxsize=4096)  # a class writes the same formulas: each is diagnosed once per process
+def _formula_matches(problem: Problem, part_id: str, value: Any) -> tuple[Verdict, ...]:
+    """The engine's own diagnoses of a wrong formula (a SymPy expression), for those the spec gives credit."""
     from grader.formulas.equivalence import Formula, Match, compare, diagnose_terms
 
+    part = next(p for p in problem.spec.parts if p.id == part_id)
     mistakes = problem.spec.mistakes
     expected = problem.expected[part.answer_text]
     found: list[Verdict] = []
     if not isinstance(expected, Formula):  # offline (student bundle): only the hashed diagnoses
-        return found
+        return ()
 
     def match(mistake_id: str, **fill: str) -> Verdict:
         mistake = mistakes[mistake_id]
@@ -313,7 +318,7 @@ def _formula_matches(problem: Problem, part: PartSpec, value: Any) -> list[Verdi
     report = diagnose_terms(value, expected)
     if report is not None and report.diagnosis.value in mistakes:
         found.append(match(report.diagnosis.value, terms=", ".join(report.terms)))
-    return found
+    return tuple(found)
 
 
 def _fill(template: str, values: Mapping[str, str]) -> str:

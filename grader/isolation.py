@@ -8,7 +8,9 @@ the standard ``ProcessPoolExecutor`` cannot.
 
 from __future__ import annotations
 
+import multiprocessing
 import resource
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -46,8 +48,8 @@ _worker_problems: tuple[Problem, ...] = ()
 _worker_variants: Variants | None = None
 
 
-def _start_worker(problems_dir: str, memory_mb: int, variants: tuple[str, str] | None) -> None:
-    """Load the problems once per worker and cap its memory.
+def _start_worker(problems: tuple[Problem, ...] | str, memory_mb: int, variants: tuple[str, str] | None) -> None:
+    """Take the problems (forked: the parent's, already loaded) or load them, and cap the worker's memory.
 
     The cap is on address space, counted from what the worker already maps
     (a forked worker shares the parent's libraries), plus ``memory_mb``.
@@ -59,7 +61,7 @@ def _start_worker(problems_dir: str, memory_mb: int, variants: tuple[str, str] |
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = mapped + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-    _worker_problems = load_problems(Path(problems_dir))
+    _worker_problems = problems if isinstance(problems, tuple) else load_problems(Path(problems))
     _worker_variants = Variants(_worker_problems, *variants) if variants is not None else None
 
 
@@ -93,8 +95,12 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
     todo = list(submissions)
     size = max(1, min(CHUNK, len(todo) // (workers * 4) or 1))
     chunks = [todo[i:i + size] for i in range(0, len(todo), size)]
-    with ProcessPool(max_workers=workers, initializer=_start_worker,
-                     initargs=(str(problems_dir), limits.memory_mb,
+    # A forked worker starts with the parent's memory, so it is handed the loaded problems as they are
+    # (nothing is pickled); a worker started afresh (no fork on this system) loads them itself.
+    forked = sys.platform == "linux"
+    context = multiprocessing.get_context("fork" if forked else None)
+    with ProcessPool(max_workers=workers, initializer=_start_worker, context=context,
+                     initargs=(problems if forked else str(problems_dir), limits.memory_mb,
                                (variants.secret, variants.assignment) if variants is not None else None)) as pool:
         def schedule(chunk: list[SubmissionFolder]) -> Any:
             return pool.schedule(_grade_in_worker, args=(chunk, answers_file), timeout=limits.timeout * len(chunk))

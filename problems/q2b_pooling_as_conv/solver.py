@@ -11,6 +11,7 @@ strided convolution is defensible and goes to a person.
 
 from __future__ import annotations
 
+import functools
 import random
 from fractions import Fraction
 from pathlib import Path
@@ -109,9 +110,16 @@ def _verify_kernel(parameters: Mapping[str, Any], kernel: tuple[tuple[Fraction, 
         stride = _stride(raw_stride, (rows, cols))
     except ValueReadError as error:
         raise ValueReadError(f"avg_stride: {error.en}", f"avg_stride: {error.fa}") from None
+    return _kernel_verdict(kernel, stride, int(parameters.get("trials", 3)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kernel_verdict(kernel: tuple[tuple[Fraction, ...], ...], stride: tuple[int, int], trials: int) -> Verdict:
+    """Whether the kernel with this stride computes average pooling (cached: a class repeats its kernels)."""
+    rows, cols = len(kernel), len(kernel[0])
     weights = np.array([[float(v) for v in row] for row in kernel])
     generator = np.random.default_rng(_SEED)
-    for _ in range(int(parameters.get("trials", 3))):
+    for _ in range(trials):
         x = generator.normal(size=(3, rows * 2 + stride[0] * 3, cols * 2 + stride[1] * 3))
         if not np.allclose(conv_depthwise(x, weights, stride), avg_pool(x, (rows, cols), stride), rtol=1e-9, atol=1e-12):
             return Verdict(Fraction(0), (_what_it_computes(kernel),), "not_average")

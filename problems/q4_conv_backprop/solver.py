@@ -176,6 +176,21 @@ def _number(expr: Any, substitution: Mapping[Any, Any]) -> Fraction:
     return Fraction(int(value.p), int(value.q))
 
 
+_SETUPS: dict[int, tuple[Mapping[str, Any], Setup]] = {}
+
+
+def _setup_of(parameters: Mapping[str, Any]) -> Setup:
+    """:func:`setup`, remembered for the parameters object a problem keeps (the engine solves a table 5 times)."""
+    known = _SETUPS.get(id(parameters))
+    if known is not None and known[0] is parameters:  # the entry holds the object, so its id is not reused
+        return known[1]
+    if len(_SETUPS) >= 256:
+        _SETUPS.clear()
+    s = setup(parameters)
+    _SETUPS[id(parameters)] = (parameters, s)
+    return s
+
+
 def _read_matrix(given: Mapping[str, Any] | None, key: str, rows: int, cols: int) -> Matrix | None:
     value = (given or {}).get(key)
     if isinstance(value, tuple) and len(value) == rows and all(len(r) == cols for r in value):
@@ -194,7 +209,7 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
         given: The student's own readable answers: ``y`` is then computed from
             their ``O`` and the numeric gradients from their ``dL_dO``.
     """
-    s = setup(parameters)
+    s = _setup_of(parameters)
     rows, cols = s.out_size
     # Only the student's O and dL/dO change the answers: cache by them (a class repeats them).
     return dict(_solve(s, frozenset(mistakes), _read_matrix(given, "O", rows, cols),
