@@ -118,7 +118,8 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
 def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: RunOptions) -> list[Path]:
     """Write every report ``options.formats`` asks for; returns the files written."""
     # The writers bring pandas, openpyxl and matplotlib: imported only when reports are written.
-    from grader.reporting.feedback_files import write_feedback_files
+    from grader.forked import start_in_forks
+    from grader.reporting.feedback_files import feedback_paths, write_feedback_files
     from grader.reporting.excel import write_xlsx
     from grader.reporting.files import write_atomic, write_csv_reports
     from grader.reporting.gradescope import gradescope_results
@@ -129,13 +130,21 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
 
     expected = _expected_answers(problems, options.course)
     written: list[Path] = []
+    feedback_written: Callable[[], None] = lambda: None
+    if Format.FEEDBACK in options.formats:
+        def write_feedback(index: int, count: int) -> None:
+            views = (student_view(r, problems, options.course.reveal, options.lang, expected(r.student_id))
+                     for r in batch.submissions[index::count])  # one at a time: views need not be held at once
+            write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
+
+        # Written in the workers' processes (a file per student adds up) while this one does the rest.
+        feedback_written = start_in_forks(write_feedback, _report_processes(options, len(batch.submissions)))
     if Format.CSV in options.formats:
         similar = similar_essays(batch, exclude=options.similarity_exclude)
         written += write_csv_reports(batch, options.out, options.lang, similar)
     if Format.FEEDBACK in options.formats:
-        views = (student_view(r, problems, options.course.reveal, options.lang, expected(r.student_id))
-                 for r in batch.submissions)  # one at a time: a class's rendered views need not be held at once
-        written += write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
+        feedback_written()
+        written += [path for r in batch.submissions for path in feedback_paths(r.student_id, options.out / "feedback")]
     if Format.XLSX in options.formats:
         written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
     if Format.HTML in options.formats:
@@ -151,6 +160,15 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
             write_atomic(options.out / name, text())
             written.append(options.out / name)
     return written
+
+
+FORK_FROM = 200
+"""Smallest class whose feedback files are written in more than one process (forking costs a few ms)."""
+
+
+def _report_processes(options: RunOptions, students: int) -> int:
+    """How many processes write the per-student reports: the run's workers, for a large class."""
+    return options.workers if students >= FORK_FROM else 1
 
 
 def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,

@@ -92,20 +92,35 @@ def _candidates(signatures: np.ndarray) -> np.ndarray:
     """Index pairs (i < j, sorted) of essays whose signatures agree on a whole band (locality-sensitive hashing)."""
     count = len(signatures)
     codes = np.empty(0, dtype=np.int64)  # a pair (i, j) as i * count + j: 8 bytes a pair, not a tuple's 100
+    pending: list[np.ndarray] = []  # the bands' pairs, merged into ``codes`` now and then: bounded memory
     for band in range(BANDS):
-        buckets: dict[bytes, list[int]] = defaultdict(list)
-        keys = np.ascontiguousarray(signatures[:, band * ROWS:(band + 1) * ROWS])
-        for index in range(count):
-            buckets[keys[index].tobytes()].append(index)
-        found = []
-        for members in buckets.values():
-            if 1 < len(members) <= MAX_BUCKET:
-                first, second = np.triu_indices(len(members), 1)
-                indices = np.array(members, dtype=np.int64)
-                found.append(indices[first] * count + indices[second])
-        if found:
-            codes = np.union1d(codes, np.concatenate(found))
+        # Essays sorted by their band; a bucket is a run of equal bands (found in C, not in a dict).
+        keys = signatures[:, band * ROWS:(band + 1) * ROWS]
+        order = np.lexsort(keys.T[::-1])
+        ordered = keys[order]
+        starts = np.flatnonzero(np.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1), [True])))
+        sizes = np.diff(starts)
+        for start, size in zip(starts[:-1][(sizes > 1) & (sizes <= MAX_BUCKET)].tolist(),
+                               sizes[(sizes > 1) & (sizes <= MAX_BUCKET)].tolist()):
+            members = np.sort(order[start:start + size])
+            first, second = _PAIRS[size]
+            pending.append(members[first] * count + members[second])
+        if sum(map(len, pending)) > MERGE_PAIRS or band == BANDS - 1:
+            codes = _distinct(np.concatenate([codes, *pending]))
+            pending = []
     return np.stack([codes // count, codes % count], axis=1) if codes.size else np.empty((0, 2), dtype=np.int64)
+
+
+_PAIRS = [np.triu_indices(size, 1) for size in range(MAX_BUCKET + 1)]
+"""The index pairs (i < j) of a bucket of each size."""
+MERGE_PAIRS = 1 << 22
+"""Pairs gathered from the bands before the duplicates among them are dropped (32 MB)."""
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (sorting and comparing neighbours: faster than ``np.unique`` on large arrays)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values
 
 
 def _likely(signatures: np.ndarray, candidates: np.ndarray, floor: float, chunk: int = 1 << 14) -> np.ndarray:
@@ -147,7 +162,7 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
             continue
         for a, b in _likely(signatures, candidates, float(threshold) - ESTIMATE_MARGIN).tolist():
             shared = int(np.intersect1d(found[a], found[b], assume_unique=True).size)
-            similarity = Fraction(shared, found[a].size + found[b].size - shared)
-            if similarity >= threshold:
-                pairs.append(SimilarPair(problem, part, students[a], students[b], similarity, shared))
+            union = found[a].size + found[b].size - shared
+            if shared * threshold.denominator >= threshold.numerator * union:  # a Fraction only for those reported
+                pairs.append(SimilarPair(problem, part, students[a], students[b], Fraction(shared, union), shared))
     return tuple(pairs)

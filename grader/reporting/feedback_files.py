@@ -100,13 +100,18 @@ def feedback_html(view: StudentView, assignment: str, lang: Lang) -> str:
             f"<body>{''.join(body)}</body></html>\n")
 
 
+def feedback_paths(student_id: str, out: Path) -> tuple[Path, Path]:
+    """The two feedback files of a student in ``out``: Markdown and HTML."""
+    name = safe_file_name(student_id)
+    return out / f"{name}.md", out / f"{name}.html"
+
+
 def write_feedback_files(views: Iterable[StudentView], out: Path, assignment: str, lang: Lang) -> list[Path]:
     """Write ``<out>/<id>.md`` and ``<out>/<id>.html`` for each student; returns the files written."""
     written = []
     for view in views:
-        name = safe_file_name(view.student_id)
-        for suffix, text in ((".md", feedback_markdown(view, assignment, lang)),
-                             (".html", feedback_html(view, assignment, lang))):
-            write_atomic(out / f"{name}{suffix}", text)
-            written.append(out / f"{name}{suffix}")
+        markdown, page = feedback_paths(view.student_id, out)
+        write_atomic(markdown, feedback_markdown(view, assignment, lang))
+        write_atomic(page, feedback_html(view, assignment, lang))
+        written += [markdown, page]
     return written
