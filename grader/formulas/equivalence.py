@@ -118,8 +118,25 @@ def compare(student: Any, reference: Formula) -> Match:
 
     Equal to the reference, or to the reference with the known upstream values
     written in, is ``EQUAL``; a bare number equal to the reference's value is
-    ``NUMBER_ONLY``.
+    ``NUMBER_ONLY``. Remembered per process: a class writes the same formulas,
+    and grading compares each with the key, the mistakes' answers and the
+    answers carried forward.
     """
+    key = (student, id(reference))
+    known = _COMPARED.get(key)
+    if known is not None and known[0] is reference:  # the entry holds the reference, so its id is not reused
+        return known[1]
+    if len(_COMPARED) >= 1 << 16:
+        _COMPARED.clear()
+    match = _compare(student, reference)
+    _COMPARED[key] = (reference, match)
+    return match
+
+
+_COMPARED: dict[tuple[Any, int], tuple[Formula, Match]] = {}
+
+
+def _compare(student: Any, reference: Formula) -> Match:
     student = expand_definitions(student, reference)
     if equal(student, reference.expr) or (reference.upstream and equal(student, reference.substituted)):
         return Match.EQUAL
