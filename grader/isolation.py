@@ -8,11 +8,9 @@ the standard ``ProcessPoolExecutor`` cannot.
 
 from __future__ import annotations
 
-import multiprocessing
 import resource
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,7 +88,11 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         variants: When variants are on, their settings (each worker draws its own).
         progress: Called with each result.
     """
-    from pebble import ProcessExpired, ProcessPool  # imported when a class is graded, not for `grade check`
+    # Imported when a class is graded, not for `grade check` (its start-up time counts).
+    import multiprocessing
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from pebble import ProcessExpired, ProcessPool
 
     todo = list(submissions)
     size = max(1, min(CHUNK, len(todo) // (workers * 4) or 1))
@@ -122,6 +124,8 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
 def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
            answers_file: Path | None) -> SubmissionResult:
     """The result of a submission graded on its own (after its chunk failed)."""
+    from concurrent.futures import TimeoutError as FutureTimeout
+
     from pebble import ProcessExpired
 
     try:
@@ -133,6 +137,8 @@ def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, .
 def _failed(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
             answers_file: Path | None) -> SubmissionResult:
     """The error result of a submission whose worker ran over its time or died."""
+    from concurrent.futures import TimeoutError as FutureTimeout
+
     from pebble import ProcessExpired
 
     try:
