@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import grader.pipeline as pipeline
 from grader.course import Course
+from grader.errors import GraderError
+from grader.forked import start_in_forks
 from grader.isolation import Limits
 from grader.pipeline import Format, RunOptions, run_class
 from grader.problems import load_problems
@@ -60,6 +64,50 @@ def test_reports_identical_with_any_number_of_workers(tmp_path, problems) -> Non
         run_class(submissions, problems, options(out, workers=workers))
         runs.append(csv_bytes(out))
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_feedback_written_in_forked_processes_is_identical(tmp_path, problems, monkeypatch) -> None:
+    """Feedback files written by two forked processes are the same files, byte for byte, as written by one."""
+    monkeypatch.setattr(pipeline, "FORK_FROM", 1)  # the sample class is small: fork for it too
+    submissions = find_submissions(SUBMISSIONS)
+    runs = []
+    for workers in (0, 2):
+        out = tmp_path / f"w{workers}"
+        run = replace(options(out, workers=workers), formats=(Format.CSV, Format.FEEDBACK))
+        result = run_class(submissions, problems, run)
+        files = sorted((out / "feedback").iterdir())
+        assert sorted(p for p in result.written if p.parent.name == "feedback") == files
+        runs.append({p.name: p.read_bytes() for p in files})
+    assert len(runs[0]) == 2 * len(submissions) and runs[0] == runs[1]
+
+
+def test_forked_slices_each_run_once(tmp_path) -> None:
+    """Every slice of the work runs exactly once, in its own process, and waiting returns when all are done."""
+    def work(index: int, count: int) -> None:
+        (tmp_path / f"{index}-of-{count}-{os.getpid()}").write_text("done")
+
+    start_in_forks(work, 3)()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert [name.rsplit("-", 1)[0] for name in names] == ["0-of-3", "1-of-3", "2-of-3"]
+    assert str(os.getpid()) not in {name.rsplit("-", 1)[1] for name in names}
+
+
+def test_failed_forked_slice_is_an_error(tmp_path) -> None:
+    """A slice that fails in its process makes waiting raise a GraderError, not pass silently."""
+    def work(index: int, count: int) -> None:
+        if index == 1:
+            raise OSError("disk full")
+
+    wait = start_in_forks(work, 2)
+    with pytest.raises(GraderError, match="exit code 1"):
+        wait()
+
+
+def test_one_process_runs_the_work_here(tmp_path) -> None:
+    """With fewer than two processes the work is done at once, in this process, as one slice."""
+    seen: list[tuple[int, int, int]] = []
+    start_in_forks(lambda index, count: seen.append((index, count, os.getpid())), 1)
+    assert seen == [(0, 1, os.getpid())]
 
 
 def count_grading(monkeypatch) -> list[str]:
