@@ -7,7 +7,7 @@ from fractions import Fraction
 import pytest
 
 from grader.errors import SpecError
-from grader.rubric import compile_pattern, grade_essay, load_rubric
+from grader.rubric import Essay, Rubric, compile_pattern, find_concepts, grade_essay, load_rubric
 from grader.results import Status
 from grader.text import normalize_text
 from tests.conftest import PROBLEMS, ROOT, SUBMISSIONS
@@ -114,3 +114,36 @@ def test_broken_rubric_names_file_and_key(tmp_path) -> None:
                       encoding="utf-8")
     with pytest.raises(SpecError, match="concepts\\[0\\]"):
         load_rubric(rubric)
+
+
+def evidence_rubric(tmp_path, patterns: list[str]) -> Rubric:
+    """A one-concept rubric whose concept is found by any of ``patterns``."""
+    listed = ", ".join(f"'{p}'" for p in patterns)
+    file = tmp_path / "rubric.toml"
+    file.write_text(f'[model_answer]\nen = "x"\nfa = "x"\n[[concepts]]\nid = "c"\npoints = 1\nen = "c"\nfa = "c"\n'
+                    f"any = [{listed}]\n", encoding="utf-8")
+    return load_rubric(file)
+
+
+def test_evidence_is_the_sentence_of_the_leftmost_match(tmp_path) -> None:
+    """Of a word pattern found in the third sentence and a symbol pattern in the second, the second is the evidence."""
+    rubric = evidence_rubric(tmp_path, ["dynamic routing", "1/(n*m)"])
+    text = "Capsules are vectors. Each weight is 1/(n*m) here. Then dynamic routing agrees! Dynamic routing again."
+    (found,) = find_concepts(rubric, Essay(normalize_text(text)))
+    assert found.evidence == "each weight is 1/(n*m) here."
+
+
+def test_evidence_of_a_later_word_match_is_its_sentence_trimmed(tmp_path) -> None:
+    """A match in a later, long sentence gives that sentence, cut to 200 characters with an ellipsis."""
+    rubric = evidence_rubric(tmp_path, ["routing*"])
+    long_sentence = "the routings " + "word " * 60
+    (found,) = find_concepts(rubric, Essay(normalize_text(f"Nothing here; {long_sentence}. After.")))
+    assert found.evidence.startswith("the routings word") and found.evidence.endswith("…")
+    assert len(found.evidence) == 200
+
+
+def test_match_between_sentences_has_empty_evidence(tmp_path) -> None:
+    """A symbol pattern that starts on a stray delimiter between sentences is found, with no sentence to show."""
+    rubric = evidence_rubric(tmp_path, [".5 pooling"])
+    (found,) = find_concepts(rubric, Essay(normalize_text("Some text..5 pooling")))
+    assert found.found and found.evidence == ""
