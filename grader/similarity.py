@@ -7,7 +7,6 @@ thousands costs about one pass over its essays.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
@@ -66,7 +65,9 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS, *, normalised: bool = F
     count = len(words) - size + 1
     if count < 1:
         return np.empty(0, dtype=np.uint64)
-    word_hashes = np.fromiter((_word_hash(word) for word in words), dtype=np.uint64, count=len(words))
+    if len(_WORD_HASHES) > MAX_WORDS_KEPT:
+        _WORD_HASHES.clear()
+    word_hashes = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words))
     combined = np.zeros(count, dtype=np.uint64)
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the hash
         for offset in range(size):
@@ -74,9 +75,17 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS, *, normalised: bool = F
     return np.unique(combined)
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _word_hash(word: str) -> int:
-    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+class _WordHashes(dict[str, int]):
+    """Each word's 64-bit hash, computed once: a known word is looked up without leaving C."""
+
+    def __missing__(self, word: str) -> int:
+        value = self[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        return value
+
+
+_WORD_HASHES = _WordHashes()
+MAX_WORDS_KEPT = 1 << 18
+"""Words whose hashes are kept (then forgotten, so a class of odd words cannot fill the memory)."""
 
 
 def _signatures(found: list[np.ndarray]) -> np.ndarray:
@@ -93,6 +102,7 @@ def _candidates(signatures: np.ndarray) -> np.ndarray:
     count = len(signatures)
     codes = np.empty(0, dtype=np.int64)  # a pair (i, j) as i * count + j: 8 bytes a pair, not a tuple's 100
     pending: list[np.ndarray] = []  # the bands' pairs, merged into ``codes`` now and then: bounded memory
+    waiting = 0
     for band in range(BANDS):
         # Essays sorted by their band; a bucket is a run of equal bands (found in C, not in a dict).
         keys = signatures[:, band * ROWS:(band + 1) * ROWS]
@@ -100,14 +110,15 @@ def _candidates(signatures: np.ndarray) -> np.ndarray:
         ordered = keys[order]
         starts = np.flatnonzero(np.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1), [True])))
         sizes = np.diff(starts)
-        for start, size in zip(starts[:-1][(sizes > 1) & (sizes <= MAX_BUCKET)].tolist(),
-                               sizes[(sizes > 1) & (sizes <= MAX_BUCKET)].tolist()):
+        shared = (sizes > 1) & (sizes <= MAX_BUCKET)
+        for start, size in zip(starts[:-1][shared].tolist(), sizes[shared].tolist()):
             members = np.sort(order[start:start + size])
             first, second = _PAIRS[size]
             pending.append(members[first] * count + members[second])
-        if sum(map(len, pending)) > MERGE_PAIRS or band == BANDS - 1:
+            waiting += len(first)
+        if waiting > MERGE_PAIRS or band == BANDS - 1:
             codes = _distinct(np.concatenate([codes, *pending]))
-            pending = []
+            pending, waiting = [], 0
     return np.stack([codes // count, codes % count], axis=1) if codes.size else np.empty((0, 2), dtype=np.int64)
 
 
@@ -131,6 +142,32 @@ def _likely(signatures: np.ndarray, candidates: np.ndarray, floor: float, chunk:
         agreement = (signatures[pairs[:, 0]] == signatures[pairs[:, 1]]).mean(axis=1)
         kept.append(pairs[agreement >= floor])
     return np.concatenate(kept) if kept else candidates
+
+
+def _exact(found: list[np.ndarray], candidates: np.ndarray, threshold: Fraction
+           ) -> list[tuple[int, int, int, int]]:
+    """The candidate pairs (sorted by first essay) at or above the threshold: (a, b, shared shingles, union).
+
+    The pairs of one first essay are counted together: the others' shingles,
+    concatenated, are looked up in its sorted array at once.
+    """
+    kept = []
+    lengths = np.array([len(hashes) for hashes in found])
+    firsts = candidates[:, 0]
+    bounds = np.flatnonzero(np.concatenate(([True], firsts[1:] != firsts[:-1], [True]))).tolist()
+    for start, end in zip(bounds[:-1], bounds[1:]):
+        a = int(firsts[start])
+        others = candidates[start:end, 1]
+        mine = found[a]
+        sizes = lengths[others]
+        flat = np.concatenate([found[b] for b in others.tolist()])
+        at = np.minimum(np.searchsorted(mine, flat), len(mine) - 1)
+        shared = np.add.reduceat(mine[at] == flat, np.concatenate(([0], np.cumsum(sizes)[:-1])))
+        union = len(mine) + sizes - shared
+        passed = shared * threshold.denominator >= threshold.numerator * union
+        kept += [(a, b, s, u) for b, s, u in zip(others[passed].tolist(), shared[passed].tolist(),
+                                                   union[passed].tolist())]
+    return kept
 
 
 def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXCLUDED,
@@ -160,9 +197,7 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
         candidates = _candidates(signatures)
         if not len(candidates):
             continue
-        for a, b in _likely(signatures, candidates, float(threshold) - ESTIMATE_MARGIN).tolist():
-            shared = int(np.intersect1d(found[a], found[b], assume_unique=True).size)
-            union = found[a].size + found[b].size - shared
-            if shared * threshold.denominator >= threshold.numerator * union:  # a Fraction only for those reported
-                pairs.append(SimilarPair(problem, part, students[a], students[b], Fraction(shared, union), shared))
+        for a, b, shared, union in _exact(found, _likely(signatures, candidates, float(threshold) - ESTIMATE_MARGIN),
+                                          threshold):
+            pairs.append(SimilarPair(problem, part, students[a], students[b], Fraction(shared, union), shared))
     return tuple(pairs)

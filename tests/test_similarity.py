@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
+
 from grader.results import BatchResult, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus
-from grader.similarity import shingles, similar_essays
+from grader.similarity import THRESHOLD, _exact, shingles, similar_essays
 from tests.conftest import ROOT
 
 ESSAYS = ROOT / "tests" / "data" / "essays"
@@ -42,3 +44,29 @@ def test_excluded_ids_are_left_out() -> None:
 def test_shingles_are_normalised() -> None:
     """Shingles ignore ZWNJ, Arabic letters and case."""
     assert shingles("شبکه‌های كپسولی Capsule Network are here") == shingles("شبکه های کپسولی capsule network are here")
+
+
+def test_exact_check_counts_shared_shingles_like_sets() -> None:
+    """For every candidate pair, the shared and total shingle counts are those of the sets, and the threshold holds."""
+    generator = np.random.default_rng(5)
+    pool = generator.integers(0, 2**63, size=60, dtype=np.uint64)
+    found = [np.unique(generator.choice(pool, size=int(generator.integers(1, 80)))) for _ in range(40)]
+    candidates = np.array([(a, b) for a in range(40) for b in range(a + 1, 40)], dtype=np.int64)
+    kept = _exact(found, candidates, THRESHOLD)
+    expected = []
+    for a, b in candidates.tolist():
+        mine, theirs = set(found[a].tolist()), set(found[b].tolist())
+        shared, union = len(mine & theirs), len(mine | theirs)
+        if Fraction(shared, union) >= THRESHOLD:
+            expected.append((a, b, shared, union))
+    assert kept == expected and 0 < len(kept) < len(candidates)
+
+
+def test_class_of_near_copies_reports_each_close_pair_once() -> None:
+    """Thirty edits of one essay: every reported pair is distinct, ordered, and at or above the threshold."""
+    words = read("q1_en_strong.txt").split()
+    essays = {f"s{i:02}": " ".join(w for j, w in enumerate(words) if (j + i) % 7) for i in range(30)}
+    pairs = similar_essays(batch_of(essays), exclude=())
+    keys = [(p.student_a, p.student_b) for p in pairs]
+    assert len(keys) == len(set(keys)) > 0 and all(a < b for a, b in keys)
+    assert all(p.similarity >= THRESHOLD for p in pairs)
