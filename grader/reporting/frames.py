@@ -39,21 +39,15 @@ def parts_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
 
     ``diagnosis`` (the id of a recognised mistake) extends the contract's columns.
     """
-    rows = [
-        {
-            "student_id": result.student_id,
-            "problem": part.problem,
-            "part": part.part,
-            "score": points(part.score),
-            "max_score": points(part.max_score),
-            "status": part.status.value,
-            "feedback": feedback_text(part.feedback, lang),
-            "diagnosis": part.diagnosis or "",
-        }
-        for result in batch.submissions
-        for part in result.parts
-    ]
-    frame = pd.DataFrame(rows, columns=list(PARTS_COLUMNS), dtype=object)
+    columns: dict[str, list[str]] = {name: [] for name in PARTS_COLUMNS}  # column lists: no dict per row
+    cells = tuple(columns.values())
+    for result in batch.submissions:
+        for part in result.parts:
+            for column, cell in zip(cells, (result.student_id, part.problem, part.part, points(part.score),
+                                            points(part.max_score), part.status.value,
+                                            feedback_text(part.feedback, lang), part.diagnosis or "")):
+                column.append(cell)
+    frame = pd.DataFrame(columns, columns=list(PARTS_COLUMNS), dtype=object)
     return frame.sort_values(["student_id", "problem", "part"], kind="stable").reset_index(drop=True)
 
 
