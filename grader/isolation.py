@@ -11,6 +11,7 @@ from __future__ import annotations
 import resource
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,7 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         variants: When variants are on, their settings (each worker draws its own).
         progress: Called with each result.
     """
-    # Imported when a class is graded, not for `grade check` (its start-up time counts).
-    import multiprocessing
-    from concurrent.futures import TimeoutError as FutureTimeout
+    import multiprocessing  # imported when a class is graded, not for `grade check` (its start-up time counts)
 
     from pebble import ProcessExpired, ProcessPool
 
@@ -124,8 +123,6 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
 def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
            answers_file: Path | None) -> SubmissionResult:
     """The result of a submission graded on its own (after its chunk failed)."""
-    from concurrent.futures import TimeoutError as FutureTimeout
-
     from pebble import ProcessExpired
 
     try:
@@ -137,8 +134,6 @@ def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, .
 def _failed(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
             answers_file: Path | None) -> SubmissionResult:
     """The error result of a submission whose worker ran over its time or died."""
-    from concurrent.futures import TimeoutError as FutureTimeout
-
     from pebble import ProcessExpired
 
     try:
