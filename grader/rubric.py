@@ -134,10 +134,8 @@ class Essay:
         """The place of the word at ``index``."""
         return bisect.bisect_right(self._first_words, index) - 1
 
-    def words_before(self, place: Place | None) -> int:
-        """How many words lie before ``place`` (all of them when it is None)."""
-        if place is None:
-            return len(self.words)
+    def words_before(self, place: Place) -> int:
+        """How many words lie before ``place``."""
         sentence = math.ceil(place)
         return self._first_words[sentence] if sentence < len(self._first_words) else len(self.words)
 
@@ -171,13 +169,14 @@ class Pattern:
         """The compiled regular expression (compiled on first use: most patterns never need it)."""
         return re.compile(self.source)
 
-    def find(self, essay: Essay, before: Place | None = None) -> Place | None:
-        """The place of the leftmost match in the essay, or None; only places before ``before`` are looked for."""
+    def find(self, essay: Essay, end: int | None = None) -> Place | None:
+        """The place of the leftmost match in the essay, or None; only matches starting before word ``end`` count."""
         if self.words is None:
             match = self.regex.search(essay.text)
             return essay.text_place(match.start()) if match else None
         first, prefix = self.words[0]
-        end = essay.words_before(before)
+        if end is None:
+            end = len(essay.words)
         for position in essay.occurrences(first, prefix):
             if position >= end:
                 return None
@@ -325,11 +324,13 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
 def _first_match(patterns: tuple[Pattern, ...], essay: Essay, possible: set[Pattern]) -> Place | None:
     """The place of the leftmost match of any of the patterns (those in ``possible``)."""
     best = None
+    end = len(essay.words)
     for pattern in patterns:
         if pattern in possible:
-            found = pattern.find(essay, before=best)  # only a match before the best so far can change it
+            found = pattern.find(essay, end)  # only a match before the best so far can change it
             if found is not None and (best is None or found < best):
                 best = found
+                end = essay.words_before(best)
     return best
 
 

@@ -6,6 +6,7 @@ Specs are validated on load; every error names the file and the key.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -89,7 +90,7 @@ class PartSpec:
     rubric: Rubric | None = None
     reads: tuple[tuple[PathSegment, ...], ...] = ()
 
-    @property
+    @functools.cached_property  # read for every part of every submission
     def answer_text(self) -> str:
         """The answer path as a student writes it, e.g. ``layers[0].params``."""
         return format_path(self.answer)
