@@ -137,7 +137,7 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
                      for r in batch.submissions[index::count])  # one at a time: views need not be held at once
             write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
 
-        # Written in the workers' processes (a file per student adds up) while this one does the rest.
+        # Written in other processes (a file per student adds up) while this one does the class-wide reports.
         feedback_written = start_in_forks(write_feedback, _report_processes(options, len(batch.submissions)))
     if Format.CSV in options.formats:
         similar = similar_essays(batch, exclude=options.similarity_exclude)
@@ -163,12 +163,15 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
 
 
 FORK_FROM = 200
-"""Smallest class whose feedback files are written in more than one process (forking costs a few ms)."""
+"""Smallest class whose feedback files are written in other processes (forking costs a few ms)."""
 
 
 def _report_processes(options: RunOptions, students: int) -> int:
-    """How many processes write the per-student reports: the run's workers, for a large class."""
-    return options.workers if students >= FORK_FROM else 1
+    """How many processes beside this one write the per-student reports (0: this one does).
+
+    One CPU is left to this process, which writes the class-wide reports meanwhile.
+    """
+    return max(options.workers - 1, 1) if options.workers > 1 and students >= FORK_FROM else 0
 
 
 def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,

@@ -103,10 +103,10 @@ def test_failed_forked_slice_is_an_error(tmp_path) -> None:
         wait()
 
 
-def test_one_process_runs_the_work_here(tmp_path) -> None:
-    """With fewer than two processes the work is done at once, in this process, as one slice."""
+def test_no_processes_runs_the_work_here(tmp_path) -> None:
+    """With no processes asked for, the work is done at once, in this process, as one slice."""
     seen: list[tuple[int, int, int]] = []
-    start_in_forks(lambda index, count: seen.append((index, count, os.getpid())), 1)
+    start_in_forks(lambda index, count: seen.append((index, count, os.getpid())), 0)
     assert seen == [(0, 1, os.getpid())]
 
 

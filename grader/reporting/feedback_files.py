@@ -40,17 +40,19 @@ def _columns(view: StudentView, lang: Lang) -> list[str]:
     return columns
 
 
-def _cells(view: StudentView, problem: str, lang: Lang) -> list[list[str]]:
-    rows = []
-    for part in (p for p in view.parts if p.problem == problem):
+def _cells(view: StudentView, lang: Lang) -> dict[str, list[list[str]]]:
+    """Each problem's table rows, by problem id (one pass over the parts)."""
+    expected = any(p.expected is not None for p in view.parts)
+    rows: dict[str, list[list[str]]] = {problem: [] for problem, *_ in view.problems}
+    for part in view.parts:
         row = [part.part, f"{part.score}/{part.max_score}"]
         if part.status is not None:
             row.append(STATUS_WORDS[part.status].text(lang))
         if part.feedback is not None:
             row.append(part.feedback)
-        if any(p.expected is not None for p in view.parts):
+        if expected:
             row.append(part.expected or "")
-        rows.append(row)
+        rows.setdefault(part.problem, []).append(row)
     return rows
 
 
@@ -63,11 +65,11 @@ def feedback_markdown(view: StudentView, assignment: str, lang: Lang) -> str:
              f"**{_word('total', lang)}: {view.total}/{view.max_total}**", ""]
     if view.error:
         lines += [f"> {_word('error', lang)}: {view.error}", ""]
+    columns, cells = _columns(view, lang), _cells(view, lang)
     for problem, title, score, maximum in view.problems:
         lines += [f"## {problem}: {title} ({score}/{maximum})", ""]
-        columns = _columns(view, lang)
         lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in _cells(view, problem, lang)]
+        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in cells[problem]]
         lines.append("")
     if view.warnings:
         lines += [f"### {_word('warnings', lang)}", ""] + [f"- {w}" for w in view.warnings] + [""]
@@ -82,11 +84,11 @@ def feedback_html(view: StudentView, assignment: str, lang: Lang) -> str:
             f"<p class=total>{e(_word('total', lang))}: {e(view.total)}/{e(view.max_total)}</p>"]
     if view.error:
         body.append(f"<p class=error>{e(_word('error', lang))}: {e(view.error)}</p>")
+    head = "".join(f"<th>{e(c)}</th>" for c in _columns(view, lang))
+    cells = _cells(view, lang)
     for problem, title, score, maximum in view.problems:
         body.append(f"<h2>{e(problem)}: {e(title)} ({e(score)}/{e(maximum)})</h2>")
-        head = "".join(f"<th>{e(c)}</th>" for c in _columns(view, lang))
-        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
-                       for row in _cells(view, problem, lang))
+        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in cells[problem])
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     if view.warnings:
         body.append(f"<h3>{e(_word('warnings', lang))}</h3><ul>"
