@@ -9,28 +9,12 @@ work runs in the parent.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import multiprocessing
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from grader.errors import GraderError
-
-
-@contextlib.contextmanager
-def frozen_heap() -> Iterator[None]:
-    """Processes forked inside start with the parent's objects out of their garbage collector's sight.
-
-    A child's collections would otherwise walk every object it inherited (a
-    graded class, SymPy), costing time and copying the pages they touch.
-    The parent sees its objects again afterwards.
-    """
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+from grader.heap import keep, long_lived
 
 
 def start_in_forks(work: Callable[[int, int], None], processes: int) -> Callable[[], None]:
@@ -48,7 +32,8 @@ def start_in_forks(work: Callable[[int, int], None], processes: int) -> Callable
         return lambda: None
     context = multiprocessing.get_context("fork")
     children = [context.Process(target=work, args=(index, processes), daemon=True) for index in range(processes)]
-    with frozen_heap():
+    with long_lived():
+        keep()  # the children need not walk (and copy) what they inherit
         for child in children:
             child.start()
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.engine import error_result, grade_folder
-from grader.forked import frozen_heap
+from grader.heap import keep, long_lived
 from grader.problems import Problem, load_problems
 from grader.variants import Variants
 from grader.results import Message, SubmissionResult
@@ -107,7 +107,8 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         def schedule(chunk: list[SubmissionFolder]) -> Any:
             return pool.schedule(_grade_in_worker, args=(chunk, answers_file), timeout=limits.timeout * len(chunk))
 
-        with frozen_heap():  # the pool forks its workers when the first task arrives
+        with long_lived():  # the pool forks its workers when the first task arrives
+            keep()  # the workers need not walk (and copy) what they inherit
             scheduled = [(chunk, schedule(chunk)) for chunk in chunks]
         for chunk, future in scheduled:
             try:

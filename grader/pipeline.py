@@ -16,6 +16,7 @@ from grader.cache import CACHE_FILE, ResultCache, fingerprint, read_run, run_key
 from grader.course import Course, Reveal
 from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.engine import grade_folder, make_batch
+from grader.heap import keep, long_lived
 from grader.isolation import Limits, grade_isolated
 from grader.overrides import apply_overrides, load_overrides
 from grader.problems import Problem
@@ -98,6 +99,13 @@ def run_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem
     Raises:
         GraderError: When the overrides file is malformed.
     """
+    with long_lived():  # the class's results, kept to the end, are set aside from the garbage collector
+        return _run_class(submissions, problems, options, answers_file, progress)
+
+
+def _run_class(submissions: tuple[SubmissionFolder, ...],
+               problems: tuple[Problem, ...] | Callable[[], tuple[Problem, ...]], options: RunOptions,
+               answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None) -> RunResult:
     load = problems if callable(problems) else (lambda: problems)
     keys = _cache_keys(submissions, options, answers_file) if options.use_cache else None
     key = _run_key(keys, options, answers_file) if keys is not None else ""
@@ -162,6 +170,8 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
     return written
 
 
+KEEP_EVERY = 256
+"""Results after which those so far are set aside from the garbage collector (:mod:`grader.heap`)."""
 FORK_FROM = 200
 """Smallest class whose feedback files are written in other processes (forking costs a few ms)."""
 
@@ -274,6 +284,8 @@ def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple
         results.append(cached)
         if progress is not None:
             progress(cached)
+        if len(results) % KEEP_EVERY == 0:
+            keep()
     todo = [submission for submission, _ in pending]
     if options.workers > 0 and todo:
         fresh = grade_isolated(todo, problems, options.problems_dir, workers=options.workers, limits=options.limits,
@@ -284,6 +296,8 @@ def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple
         results.append(result)
         if cache is not None:
             cache.put(key, result)
+        if len(results) % KEEP_EVERY == 0:
+            keep()
     return results
 
 
