@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import stat
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import tomli
 
 from grader.errors import GraderError, SubmissionError
 
@@ -137,12 +138,12 @@ def _parse(source: Path, text: str) -> Any:
     try:
         if kind == "JSON":
             return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
-        return tomllib.loads(text)
+        return tomli.loads(text)
     except json.JSONDecodeError as error:
         raise SubmissionError(f"{source.name} is not valid JSON: {error.msg} "
                               f"(at line {error.lineno}, column {error.colno})") from None
-    except tomllib.TOMLDecodeError as error:
-        # tomllib's message already ends with "(at line L, column C)".
+    except tomli.TOMLDecodeError as error:
+        # tomli's message already ends with "(at line L, column C)".
         raise SubmissionError(f"{source.name} is not valid TOML: {error}") from None
     except RecursionError:
         raise SubmissionError(f"{source.name} is nested too deeply") from None

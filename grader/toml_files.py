@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomli
 
 from grader.errors import SpecError
 
@@ -17,8 +18,8 @@ def read_toml(file: Path, missing: str = "file not found") -> dict[str, Any]:
             message) or not valid UTF-8 TOML.
     """
     try:
-        return tomllib.loads(file.read_text(encoding="utf-8"))
+        return tomli.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError(file, "", missing) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+    except (tomli.TOMLDecodeError, UnicodeDecodeError) as error:
         raise SpecError(file, "", f"not valid TOML: {error}") from None
