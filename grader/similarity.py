@@ -151,7 +151,9 @@ def _exact(found: list[np.ndarray], candidates: np.ndarray, threshold: Fraction
     The pairs of one first essay are counted together: the others' shingles,
     concatenated, are looked up in its sorted array at once.
     """
-    kept = []
+    kept: list[tuple[int, int, int, int]] = []
+    if not len(candidates):
+        return kept
     lengths = np.array([len(hashes) for hashes in found])
     firsts = candidates[:, 0]
     bounds = np.flatnonzero(np.concatenate(([True], firsts[1:] != firsts[:-1], [True]))).tolist()

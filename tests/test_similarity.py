@@ -70,3 +70,9 @@ def test_class_of_near_copies_reports_each_close_pair_once() -> None:
     keys = [(p.student_a, p.student_b) for p in pairs]
     assert len(keys) == len(set(keys)) > 0 and all(a < b for a, b in keys)
     assert all(p.similarity >= THRESHOLD for p in pairs)
+
+
+def test_no_likely_candidates_means_no_pairs() -> None:
+    """When no candidate pair is left after the estimate, the exact check finds none (and does not fail)."""
+    found = [np.array([1, 2, 3], dtype=np.uint64), np.array([7, 8, 9], dtype=np.uint64)]
+    assert _exact(found, np.empty((0, 2), dtype=np.int64), THRESHOLD) == []
