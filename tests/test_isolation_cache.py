@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 from dataclasses import replace
@@ -14,7 +13,6 @@ import grader.pipeline as pipeline
 from grader.course import Course
 from grader.errors import GraderError
 from grader.forked import start_in_forks
-from grader.heap import keep, long_lived
 from grader.isolation import Limits
 from grader.pipeline import Format, RunOptions, run_class
 from grader.problems import load_problems
@@ -235,22 +233,3 @@ def test_interrupted_run_keeps_the_old_cache(tmp_path, problems, monkeypatch) ->
     assert (cache_dir / "results.jsonl").read_bytes() == before
     assert sorted(p.name for p in cache_dir.iterdir()) == ["results.jsonl", "run.json"]
 
-
-def test_objects_kept_aside_only_inside_the_outermost_long_lived() -> None:
-    """keep() freezes the heap only inside long_lived; an inner exit keeps it frozen, the outermost releases it."""
-    gc.unfreeze()
-    keep()
-    assert gc.get_freeze_count() == 0
-    with long_lived():
-        with long_lived():
-            keep()
-            assert gc.get_freeze_count() > 0
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
-
-
-def test_class_run_leaves_the_heap_to_the_collector(tmp_path, problems) -> None:
-    """After a class run, no object stays set aside from the garbage collector."""
-    gc.unfreeze()
-    run_class(find_submissions(SUBMISSIONS), problems, options(tmp_path / "out", workers=2))
-    assert gc.get_freeze_count() == 0

@@ -21,6 +21,8 @@ from typing import Any, Mapping
 
 import sympy
 
+from grader.memo import IdentityMemo
+
 POINTS = 3
 """Random points a formula must agree on."""
 _RANGE = 10**6
@@ -122,18 +124,10 @@ def compare(student: Any, reference: Formula) -> Match:
     and grading compares each with the key, the mistakes' answers and the
     answers carried forward.
     """
-    key = (student, id(reference))
-    known = _COMPARED.get(key)
-    if known is not None and known[0] is reference:  # the entry holds the reference, so its id is not reused
-        return known[1]
-    if len(_COMPARED) >= 1 << 16:
-        _COMPARED.clear()
-    match = _compare(student, reference)
-    _COMPARED[key] = (reference, match)
-    return match
+    return _COMPARED.get(reference, student, lambda: _compare(student, reference))
 
 
-_COMPARED: dict[tuple[Any, int], tuple[Formula, Match]] = {}
+_COMPARED: IdentityMemo[Match] = IdentityMemo(1 << 16)
 
 
 def _compare(student: Any, reference: Formula) -> Match:

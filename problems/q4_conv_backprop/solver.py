@@ -27,6 +27,7 @@ import sympy
 from grader.errors import SolverError
 from grader.formulas.equivalence import Formula
 from grader.formulas.parse import entry_name, gradient_name, local_name
+from grader.memo import IdentityMemo
 
 MISTAKES = frozenset({
     "kernel_flipped",       # true convolution (kernel rotated 180°) instead of cross-correlation
@@ -176,19 +177,8 @@ def _number(expr: Any, substitution: Mapping[Any, Any]) -> Fraction:
     return Fraction(int(value.p), int(value.q))
 
 
-_SETUPS: dict[int, tuple[Mapping[str, Any], Setup]] = {}
-
-
-def _setup_of(parameters: Mapping[str, Any]) -> Setup:
-    """:func:`setup`, remembered for the parameters object a problem keeps (the engine solves a table 5 times)."""
-    known = _SETUPS.get(id(parameters))
-    if known is not None and known[0] is parameters:  # the entry holds the object, so its id is not reused
-        return known[1]
-    if len(_SETUPS) >= 256:
-        _SETUPS.clear()
-    s = setup(parameters)
-    _SETUPS[id(parameters)] = (parameters, s)
-    return s
+_SETUPS: IdentityMemo[Setup] = IdentityMemo(256)
+""":func:`setup` of the parameters object a problem keeps (the engine solves a table 5 times)."""
 
 
 def _read_matrix(given: Mapping[str, Any] | None, key: str, rows: int, cols: int) -> Matrix | None:
@@ -209,7 +199,7 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
         given: The student's own readable answers: ``y`` is then computed from
             their ``O`` and the numeric gradients from their ``dL_dO``.
     """
-    s = _setup_of(parameters)
+    s = _SETUPS.get(parameters, None, lambda: setup(parameters))
     rows, cols = s.out_size
     # Only the student's O and dL/dO change the answers: cache by them (a class repeats them).
     return dict(_solve(s, frozenset(mistakes), _read_matrix(given, "O", rows, cols),
