@@ -108,12 +108,9 @@ def feedback_paths(student_id: str, out: Path) -> tuple[Path, Path]:
     return out / f"{name}.md", out / f"{name}.html"
 
 
-def write_feedback_files(views: Iterable[StudentView], out: Path, assignment: str, lang: Lang) -> list[Path]:
-    """Write ``<out>/<id>.md`` and ``<out>/<id>.html`` for each student; returns the files written."""
-    written = []
+def write_feedback_files(views: Iterable[StudentView], out: Path, assignment: str, lang: Lang) -> None:
+    """Write ``<out>/<id>.md`` and ``<out>/<id>.html`` for each student (their paths: :func:`feedback_paths`)."""
     for view in views:
         markdown, page = feedback_paths(view.student_id, out)
         write_atomic(markdown, feedback_markdown(view, assignment, lang))
         write_atomic(page, feedback_html(view, assignment, lang))
-        written += [markdown, page]
-    return written
