@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import bisect
 import functools
-import itertools
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Collection, Iterator
 
 from grader.errors import SpecError
 from grader.results import Message, Verdict
@@ -67,9 +65,9 @@ class Rubric:
     review: ReviewRules = ReviewRules()
 
     @functools.cached_property
-    def first_words(self) -> PatternIndex:
-        """The rubric's patterns by their first word, to skip those an essay cannot match."""
-        return PatternIndex.of(p for c in self.concepts for p in (*c.any_of, *(q for g in c.all_of for q in g)))
+    def index(self) -> PatternIndex:
+        """The rubric's patterns indexed by a word each needs, to try only those an essay can match."""
+        return PatternIndex(self.concepts)
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,6 @@ class ConceptResult:
 
 
 _WORD = re.compile(r"\w+")
-_MAX_GAP = 2
 
 Place = float
 """Where in an essay a match starts, as the number of its sentence (``k + 0.5`` between sentences k and k+1).
@@ -97,7 +94,11 @@ matches as finely as needed, and words need not know their character offsets.
 
 
 class Essay:
-    """Normalised essay text, split into sentences and words for pattern matching."""
+    """Normalised essay text, split into sentences and words for pattern matching.
+
+    Each word's positions are held as the bits of an integer, so a pattern is
+    matched at every position at once, by a few shifts and ands done in C.
+    """
 
     def __init__(self, normalised: str) -> None:
         self.text = normalised
@@ -109,35 +110,11 @@ class Essay:
             self._first_words.append(len(self.words))
             self.words += _WORD.findall(sentence.group())
         self.distinct = set(self.words)
-        # Every word's positions at once, in C: the positions sorted by their word (a stable sort keeps
-        # each word's in order), beside the words sorted; a word's positions are then one slice.
-        self._by_word = sorted(range(len(self.words)), key=self.words.__getitem__)
-        self.vocabulary = sorted(self.words)
-        self._occurrences: dict[tuple[str, bool], list[int]] = {}
-
-    def occurrences(self, word: str, prefix: bool) -> list[int]:
-        """Word positions of ``word`` (or of every word starting with it), in order."""
-        key = (word, prefix)
-        found = self._occurrences.get(key)  # many patterns share a first word: look each up once per essay
-        if found is None:
-            start = bisect.bisect_left(self.vocabulary, word)
-            if prefix:
-                end = start + sum(1 for _ in itertools.takewhile(lambda w: w.startswith(word),
-                                                                 itertools.islice(self.vocabulary, start, None)))
-                found = sorted(self._by_word[start:end])
-            else:
-                found = self._by_word[start:bisect.bisect_right(self.vocabulary, word, start)]
-            self._occurrences[key] = found
-        return found
+        self.positions = _Positions(self.words, self.distinct)
 
     def word_place(self, index: int) -> Place:
         """The place of the word at ``index``."""
         return bisect.bisect_right(self._first_words, index) - 1
-
-    def words_before(self, place: Place) -> int:
-        """How many words lie before ``place``."""
-        sentence = math.ceil(place)
-        return self._first_words[sentence] if sentence < len(self._first_words) else len(self.words)
 
     def text_place(self, offset: int) -> Place:
         """The place of a character offset (a regular expression's match)."""
@@ -152,88 +129,89 @@ class Essay:
         return found if len(found) <= _EVIDENCE_CHARS else found[: _EVIDENCE_CHARS - 1] + "…"
 
 
-@dataclass(frozen=True, eq=False)  # identity hashing: patterns are looked up in sets per essay
+class _Positions(dict[str, int]):
+    """Word positions as the set bits of an integer, by word, or by stem and ``*`` for the words it begins.
+
+    Stems and absent words are looked up on first use, then kept: many patterns share them.
+    """
+
+    def __init__(self, words: list[str], distinct: set[str]) -> None:
+        super().__init__(dict.fromkeys(distinct, 0))
+        for index, word in enumerate(words):
+            self[word] |= 1 << index
+        self._distinct = distinct
+
+    @functools.cached_property
+    def _vocabulary(self) -> list[str]:
+        """The distinct words, sorted: the words a stem begins are then one run."""
+        return sorted(self._distinct)
+
+    def __missing__(self, key: str) -> int:
+        found = 0
+        if key.endswith("*"):
+            stem = key[:-1]
+            vocabulary = self._vocabulary
+            for index in range(bisect.bisect_left(vocabulary, stem), len(vocabulary)):
+                if not vocabulary[index].startswith(stem):
+                    break
+                found |= self[vocabulary[index]]
+        self[key] = found
+        return found
+
+
+def _lowest(bits: int) -> int:
+    """The index of the lowest set bit (``bits`` is not 0)."""
+    return (bits & -bits).bit_length() - 1
+
+
+@dataclass(frozen=True)
 class Pattern:
     """A compiled rubric pattern.
 
-    Patterns of plain words are matched on the essay's word index (fast);
+    Patterns of plain words are matched on the essay's word positions (fast);
     patterns whose words hold other characters (``1/(n*m)``) use the
     equivalent regular expression.
     """
 
     source: str  # the equivalent regular expression
     words: tuple[tuple[str, bool], ...] | None  # (word or stem, is a prefix), when all are plain words
+    literal: str  # text every match contains
 
     @functools.cached_property
     def regex(self) -> re.Pattern[str]:
         """The compiled regular expression (compiled on first use: most patterns never need it)."""
         return re.compile(self.source)
 
-    def find(self, essay: Essay, end: int | None = None) -> Place | None:
-        """The place of the leftmost match in the essay, or None; only matches starting before word ``end`` count."""
+    @functools.cached_property
+    def _keys_backwards(self) -> tuple[str, ...]:
+        """The words as keys of :class:`_Positions` (a stem with its ``*``), last first."""
+        assert self.words is not None, "a pattern of other characters is matched by its regular expression"
+        return tuple(word + "*" if prefix else word for word, prefix in reversed(self.words))
+
+    def starts(self, essay: Essay) -> int:
+        """The word positions where a match of this word pattern starts, as the set bits of an integer."""
+        positions = essay.positions
+        last, *rest = self._keys_backwards
+        starts = positions[last]
+        for key in rest:  # from the last word back: where the rest of the pattern starts
+            if not starts:
+                return 0
+            # The word, then the rest 1 to 3 positions on: up to two other words between, as in _GAP.
+            after = starts >> 1
+            starts = positions[key] & (after | after >> 1 | after >> 2)
+        return starts
+
+    def find(self, essay: Essay) -> Place | None:
+        """The place of the leftmost match in the essay, or None."""
         if self.words is None:
             match = self.regex.search(essay.text)
             return essay.text_place(match.start()) if match else None
-        first, prefix = self.words[0]
-        if end is None:
-            end = len(essay.words)
-        for position in essay.occurrences(first, prefix):
-            if position >= end:
-                return None
-            if self._rest_matches(essay, position, 1):
-                return essay.word_place(position)
-        return None
-
-    def _rest_matches(self, essay: Essay, position: int, index: int) -> bool:
-        if index == len(self.words):
-            return True
-        word, prefix = self.words[index]
-        for following in range(position + 1, min(position + 2 + _MAX_GAP, len(essay.words))):
-            candidate = essay.words[following]
-            if (candidate.startswith(word) if prefix else candidate == word) and \
-                    self._rest_matches(essay, following, index + 1):
-                return True
-        return False
+        starts = self.starts(essay)
+        return essay.word_place(_lowest(starts)) if starts else None
 
     def search(self, text: str) -> Place | None:
         """The place of the leftmost match in normalised text (convenience for single checks)."""
         return self.find(Essay(text))
-
-
-@dataclass(frozen=True)
-class PatternIndex:
-    """Patterns by first word (exact or stem); regex-only patterns are always candidates."""
-
-    exact: dict[str, tuple[Pattern, ...]]
-    stems: dict[str, tuple[Pattern, ...]]
-    always: tuple[Pattern, ...]
-
-    @staticmethod
-    def of(patterns: Iterable[Pattern]) -> PatternIndex:
-        """Index patterns by their first word."""
-        exact: dict[str, list[Pattern]] = {}
-        stems: dict[str, list[Pattern]] = {}
-        always: list[Pattern] = []
-        for pattern in patterns:
-            if pattern.words is None:
-                always.append(pattern)
-            else:
-                word, prefix = pattern.words[0]
-                (stems if prefix else exact).setdefault(word, []).append(pattern)
-        return PatternIndex({k: tuple(v) for k, v in exact.items()}, {k: tuple(v) for k, v in stems.items()},
-                            tuple(always))
-
-    def possible(self, essay: Essay) -> set[Pattern]:
-        """The patterns whose first word occurs in the essay (the only ones that can match)."""
-        found = set(self.always)
-        for word in essay.distinct.intersection(self.exact):  # a set operation in C, then the few found
-            found.update(self.exact[word])
-        vocabulary = essay.vocabulary
-        for stem, patterns in self.stems.items():  # a rubric has fewer stems than an essay has words
-            index = bisect.bisect_left(vocabulary, stem)
-            if index < len(vocabulary) and vocabulary[index].startswith(stem):
-                found.update(patterns)
-        return found
 
 
 def compile_pattern(pattern: str) -> Pattern:
@@ -249,7 +227,7 @@ def compile_pattern(pattern: str) -> Pattern:
     source = r"(?<!\w)" + _GAP.join(parts) + r"(?!\w)"  # escaped words: always a valid expression
     stems = [(w[:-1], True) if w.endswith("*") else (w, False) for w in words]
     plain = all(stem and _WORD.fullmatch(stem) for stem, _ in stems)
-    return Pattern(source, tuple(stems) if plain else None)
+    return Pattern(source, tuple(stems) if plain else None, max((stem for stem, _ in stems), key=len))
 
 
 def load_rubric(file: Path) -> Rubric:
@@ -321,27 +299,93 @@ def _concept(file: Path, index: int, raw: Any) -> Concept:
     return Concept(raw["id"], points, Message(raw["en"], raw["fa"]), any_of, all_of)
 
 
-def _first_match(patterns: tuple[Pattern, ...], essay: Essay, possible: set[Pattern]) -> Place | None:
-    """The place of the leftmost match of any of the patterns (those in ``possible``)."""
-    best = None
-    end = len(essay.words)
-    for pattern in patterns:
-        if pattern in possible:
-            found = pattern.find(essay, end)  # only a match before the best so far can change it
-            if found is not None and (best is None or found < best):
-                best = found
-                end = essay.words_before(best)
-    return best
+Slot = int
+"""A pattern list of a rubric: a concept's ``any`` patterns or one of its ``all`` groups, numbered in order."""
+
+
+class PatternIndex:
+    """A rubric's patterns by one word each must match, to try only those an essay can match.
+
+    A word pattern is filed under its longest exact word, or its longest stem
+    when it has none; a pattern of other characters under its longest word,
+    which the essay's text must contain.
+    """
+
+    def __init__(self, concepts: tuple[Concept, ...]) -> None:
+        by_word: dict[str, list[tuple[Pattern, Slot]]] = {}
+        by_stem: dict[str, list[tuple[Pattern, Slot]]] = {}
+        self.by_text: list[tuple[Pattern, Slot]] = []
+        self.slots: list[tuple[Slot, tuple[Slot, ...]]] = []  # each concept's any slot and all slots
+        slot = 0
+        for concept in concepts:
+            self.slots.append((slot, tuple(range(slot + 1, slot + 1 + len(concept.all_of)))))
+            for group in (concept.any_of, *concept.all_of):
+                for pattern in group:
+                    if pattern.words is None:
+                        self.by_text.append((pattern, slot))
+                        continue
+                    exact = [word for word, prefix in pattern.words if not prefix]
+                    if exact:
+                        by_word.setdefault(max(exact, key=len), []).append((pattern, slot))
+                    else:
+                        by_stem.setdefault(max((w for w, _ in pattern.words), key=len), []).append((pattern, slot))
+                slot += 1
+        self.slot_count = slot
+        self.by_word = {word: tuple(found) for word, found in by_word.items()}
+        self.by_stem = {stem: tuple(found) for stem, found in by_stem.items()}
+        self._stems_of: dict[str, tuple[str, ...]] = {}  # a class shares its words: each word's stems, once
+
+    def candidates(self, essay: Essay) -> Iterator[tuple[Pattern, Slot]]:
+        """The patterns (with their slot) whose filing word or text the essay has: the only ones that can match."""
+        for word in self.by_word.keys() & essay.distinct:  # a set operation in C, then the few found
+            yield from self.by_word[word]
+        stems: set[str] = set()
+        stems_of = self._stems_of
+        for word in essay.distinct:
+            found = stems_of.get(word)
+            stems.update(self._stems(word) if found is None else found)
+        for stem in stems:
+            yield from self.by_stem[stem]
+        text = essay.text
+        yield from ((pattern, slot) for pattern, slot in self.by_text if pattern.literal in text)
+
+    def _stems(self, word: str) -> tuple[str, ...]:
+        """The filing stems ``word`` starts with (then kept)."""
+        if len(self._stems_of) >= _MAX_WORDS_KEPT:
+            self._stems_of.clear()
+        found = self._stems_of[word] = tuple(word[:end] for end in range(1, len(word) + 1) if word[:end] in self.by_stem)
+        return found
+
+
+_MAX_WORDS_KEPT = 100_000
+"""Words whose stems a rubric's index remembers (a few MB)."""
 
 
 def find_concepts(rubric: Rubric, essay: Essay) -> tuple[ConceptResult, ...]:
     """Every concept of the rubric, found or not, with the evidence sentence."""
-    possible = rubric.first_words.possible(essay)
+    index = rubric.index
+    starts = [0] * index.slot_count  # word patterns: where their matches start, as bits
+    places: list[Place | None] = [None] * index.slot_count  # patterns of other characters: their leftmost place
+    for pattern, slot in index.candidates(essay):
+        if pattern.words is not None:
+            starts[slot] |= pattern.starts(essay)  # the leftmost start of them all is the lowest bit of the union
+        else:
+            found = pattern.find(essay)
+            if found is not None and (places[slot] is None or found < places[slot]):
+                places[slot] = found
+
+    def leftmost(slot: Slot) -> Place | None:
+        place = places[slot]
+        if starts[slot]:
+            found = essay.word_place(_lowest(starts[slot]))
+            place = found if place is None else min(place, found)
+        return place
+
     results = []
-    for concept in rubric.concepts:
-        match = _first_match(concept.any_of, essay, possible)
-        if match is None and concept.all_of:
-            group_matches = [_first_match(group, essay, possible) for group in concept.all_of]
+    for concept, (any_slot, all_slots) in zip(rubric.concepts, index.slots):
+        match = leftmost(any_slot)
+        if match is None and all_slots:
+            group_matches = [leftmost(slot) for slot in all_slots]
             if all(m is not None for m in group_matches):
                 # The last group is the specific point (the first ones set the topic): its sentence is the evidence.
                 match = group_matches[-1]
@@ -350,6 +394,7 @@ def find_concepts(rubric: Rubric, essay: Essay) -> tuple[ConceptResult, ...]:
 
 
 _DIGITS_OR_UNDERSCORES = re.compile(r"[\d_]")
+_LETTER = re.compile(r"[^\d_]")  # in words: a letter
 _UNKNOWN_SCRIPT = re.compile(r"[^\x00-\x7f\u0600-\u06ff]+")  # known: Latin or Arabic script
 
 
@@ -357,6 +402,8 @@ def _known_script_share(words: list[str]) -> Fraction:
     """The share of the letters (word characters but digits and ``_``) that are Latin or Arabic script."""
     # On the words joined, the regular expressions find only the few characters to leave out (in C).
     text = "".join(words)
+    if not _UNKNOWN_SCRIPT.search(text):  # the usual essay: every letter is known, if it has any
+        return Fraction(1) if _LETTER.search(text) else Fraction(0)
     letters = len(text) - len(_DIGITS_OR_UNDERSCORES.findall(text))
     known = _UNKNOWN_SCRIPT.sub("", text)
     known_letters = len(known) - len(_DIGITS_OR_UNDERSCORES.findall(known))

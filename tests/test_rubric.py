@@ -147,3 +147,20 @@ def test_match_between_sentences_has_empty_evidence(tmp_path) -> None:
     rubric = evidence_rubric(tmp_path, [".5 pooling"])
     (found,) = find_concepts(rubric, Essay(normalize_text("Some text..5 pooling")))
     assert found.found and found.evidence == ""
+
+
+def test_word_matcher_finds_what_the_regular_expression_finds() -> None:
+    """Every word pattern of the rubrics finds, in every test essay, the sentence its regular expression finds."""
+    rubrics = [load_rubric(path) for path in PROBLEMS.glob("*/rubric*.toml")]
+    patterns = {p for r in rubrics for c in r.concepts for p in (*c.any_of, *(q for g in c.all_of for q in g))
+                if p.words is not None}
+    texts = [normalize_text(f.read_text(encoding="utf-8")) for f in sorted(ESSAYS.iterdir())]
+    texts += [normalize_text(r.model_answer.en + " " + r.model_answer.fa) for r in rubrics]
+    compared = 0
+    for text in texts:
+        essay = Essay(text)
+        for pattern in patterns:
+            match = pattern.regex.search(text)
+            assert pattern.find(essay) == (essay.text_place(match.start()) if match else None), (pattern.source, text)
+            compared += match is not None
+    assert len(patterns) > 1000 and compared > 500  # many patterns, hundreds of them found
