@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import os
+
+import pytest
 
 from click.testing import CliRunner
 
 from grader.cli import main
+from grader.reporting import files
 from grader.reporting.files import write_atomic
 from tests.conftest import PROBLEMS, SUBMISSIONS
 
@@ -92,3 +97,21 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path) -> None:
     write_atomic(target, "new\n")
     assert target.read_text() == "new\n"
     assert [p.name for p in target.parent.iterdir()] == ["scores.csv"]
+
+
+def test_atomic_write_skips_a_stale_temporary_file(tmp_path, monkeypatch) -> None:
+    """A temporary file left by an interrupted run is not overwritten: the write takes the next name."""
+    monkeypatch.setattr(files, "_TEMPORARY_NUMBERS", itertools.count(7))
+    stale = tmp_path / f".scores.csv.{os.getpid()}.7.tmp"
+    stale.write_text("stale")
+    write_atomic(tmp_path / "scores.csv", "new\n")
+    assert (tmp_path / "scores.csv").read_text() == "new\n" and stale.read_text() == "stale"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([stale.name, "scores.csv"])
+
+
+def test_failed_atomic_write_leaves_no_temporary_file(tmp_path) -> None:
+    """When the rename fails (a folder stands at the path), the error is raised and no temporary file stays."""
+    (tmp_path / "scores.csv").mkdir()
+    with pytest.raises(OSError):
+        write_atomic(tmp_path / "scores.csv", "x")
+    assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]

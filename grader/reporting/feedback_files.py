@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Iterable
 from pathlib import Path
@@ -22,6 +23,15 @@ _WORDS = {
     "error": Message("Your answers file could not be read", "پرونده پاسخ شما خوانده نشد"),
     "warnings": Message("Notes", "یادداشت‌ها"),
 }
+
+
+_escape = functools.lru_cache(maxsize=4096)(html.escape)  # most cells repeat: part names, scores, common feedback
+
+
+@functools.lru_cache(maxsize=4096)
+def _markdown_cell(text: str) -> str:
+    """A table cell's text as Markdown: backslashes and pipes escaped, on one line."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
 def _word(key: str, lang: Lang) -> str:
@@ -58,9 +68,6 @@ def _cells(view: StudentView, lang: Lang) -> dict[str, list[list[str]]]:
 
 def feedback_markdown(view: StudentView, assignment: str, lang: Lang) -> str:
     """A student's feedback as Markdown."""
-    def cell(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
     lines = [f"# {assignment}: {_word('title', lang)} ({view.student_id})", "",
              f"**{_word('total', lang)}: {view.total}/{view.max_total}**", ""]
     if view.error:
@@ -69,7 +76,7 @@ def feedback_markdown(view: StudentView, assignment: str, lang: Lang) -> str:
     for problem, title, score, maximum in view.problems:
         lines += [f"## {problem}: {title} ({score}/{maximum})", ""]
         lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in cells[problem]]
+        lines += ["| " + " | ".join(_markdown_cell(c) for c in row) + " |" for row in cells[problem]]
         lines.append("")
     if view.warnings:
         lines += [f"### {_word('warnings', lang)}", ""] + [f"- {w}" for w in view.warnings] + [""]
@@ -78,7 +85,7 @@ def feedback_markdown(view: StudentView, assignment: str, lang: Lang) -> str:
 
 def feedback_html(view: StudentView, assignment: str, lang: Lang) -> str:
     """A student's feedback as one self-contained HTML page (right-to-left in Persian)."""
-    e = html.escape
+    e = _escape
     direction = "rtl" if lang is Lang.FA else "ltr"
     body = [f"<h1>{e(assignment)}: {e(_word('title', lang))} ({e(view.student_id)})</h1>",
             f"<p class=total>{e(_word('total', lang))}: {e(view.total)}/{e(view.max_total)}</p>"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from pathlib import Path
@@ -12,10 +13,40 @@ from grader.results import BatchResult, Lang
 if TYPE_CHECKING:
     from grader.similarity import SimilarPair
 
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate line ends
+
+
+_TEMPORARY_NUMBERS = itertools.count()
+
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one."""
-    write_atomic_with(path, lambda file: file.write(text))
+    # Leaner than write_atomic_with, which a class's 20,000 feedback files would make the larger part of
+    # their writing: one encode, a temporary name from a counter (no random names), no text layer.
+    data = memoryview(text.encode("utf-8"))
+    temporary, handle = _new_temporary(path)
+    try:
+        try:
+            while data:
+                data = data[os.write(handle, data):]
+        finally:
+            os.close(handle)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _new_temporary(path: Path) -> tuple[str, int]:
+    """A new temporary file beside ``path`` (the folder made if need be), private like ``mkstemp``'s."""
+    while True:
+        temporary = os.path.join(path.parent, f".{path.name}.{os.getpid()}.{next(_TEMPORARY_NUMBERS)}.tmp")
+        try:
+            return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
+        except FileExistsError:  # left by an interrupted run of a process with the same number: take the next
+            continue
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
 
 
 def write_atomic_with(path: Path, write: Callable[[TextIO], object]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 
 from grader.results import Lang, Message
@@ -9,8 +10,13 @@ from grader.results import Lang, Message
 
 def points(value: Fraction) -> str:
     """Points as a CSV shows them: ``4``, ``0.5``, ``0.3333`` (rounded to 4 places)."""
-    # What float(value) computes, without the numbers ABC's slower path (a class has a million of these).
-    text = f"{value.numerator / value.denominator:.4f}".rstrip("0").rstrip(".")
+    return _points(value.numerator, value.denominator)
+
+
+@functools.lru_cache(maxsize=4096)  # a class has a million of these, of a few hundred values
+def _points(numerator: int, denominator: int) -> str:
+    # What float(value) computes, without the numbers ABC's slower path.
+    text = f"{numerator / denominator:.4f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
