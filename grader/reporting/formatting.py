@@ -27,4 +27,4 @@ def score_number(value: Fraction) -> float:
 
 def feedback_text(messages: tuple[Message, ...], lang: Lang) -> str:
     """Messages joined into one line of feedback."""
-    return " ".join(message.text(lang) for message in messages)
+    return " ".join([message.fa for message in messages] if lang is Lang.FA else [message.en for message in messages])

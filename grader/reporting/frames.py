@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from grader.reporting.formatting import feedback_text, points
-from grader.results import BatchResult, Lang
+from grader.results import BatchResult, Lang, Status
 
 SCORES_COLUMNS_AFTER = ("total", "max_total", "status", "notes")
 PARTS_COLUMNS = ("student_id", "problem", "part", "score", "max_score", "status", "feedback", "diagnosis")
@@ -34,19 +34,25 @@ def scores_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
     return frame.sort_values("student_id", kind="stable").reset_index(drop=True)
 
 
+_STATUS_VALUES = {status: status.value for status in Status}  # an enum's .value is a slow property
+
+
 def parts_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
     """One row per student and part, sorted by student, problem, part.
 
     ``diagnosis`` (the id of a recognised mistake) extends the contract's columns.
     """
-    columns: dict[str, list[str]] = {name: [] for name in PARTS_COLUMNS}  # column lists: no dict per row
-    cells = tuple(columns.values())
-    for result in batch.submissions:
-        for part in result.parts:
-            for column, cell in zip(cells, (result.student_id, part.problem, part.part, points(part.score),
-                                            points(part.max_score), part.status.value,
-                                            feedback_text(part.feedback, lang), part.diagnosis or "")):
-                column.append(cell)
+    rows = [(result.student_id, part) for result in batch.submissions for part in result.parts]
+    columns = {  # column by column, each one comprehension: a class has hundreds of thousands of parts
+        "student_id": [student for student, _ in rows],
+        "problem": [part.problem for _, part in rows],
+        "part": [part.part for _, part in rows],
+        "score": [points(part.score) for _, part in rows],
+        "max_score": [points(part.max_score) for _, part in rows],
+        "status": [_STATUS_VALUES[part.status] for _, part in rows],
+        "feedback": [feedback_text(part.feedback, lang) for _, part in rows],
+        "diagnosis": [part.diagnosis or "" for _, part in rows],
+    }
     frame = pd.DataFrame(columns, columns=list(PARTS_COLUMNS), dtype=object)
     return frame.sort_values(["student_id", "problem", "part"], kind="stable").reset_index(drop=True)
 
