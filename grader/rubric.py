@@ -312,10 +312,11 @@ class PatternIndex:
     """
 
     def __init__(self, concepts: tuple[Concept, ...]) -> None:
-        by_word: dict[str, list[tuple[Pattern, Slot]]] = {}
-        by_stem: dict[str, list[tuple[Pattern, Slot]]] = {}
+        by_key: dict[str, list[tuple[Pattern, Slot]]] = {}
         self.by_text: list[tuple[Pattern, Slot]] = []
         self.slots: list[tuple[Slot, tuple[Slot, ...]]] = []  # each concept's any slot and all slots
+        words: set[str] = set()
+        stems: set[str] = set()
         slot = 0
         for concept in concepts:
             self.slots.append((slot, tuple(range(slot + 1, slot + 1 + len(concept.all_of)))))
@@ -324,36 +325,46 @@ class PatternIndex:
                     if pattern.words is None:
                         self.by_text.append((pattern, slot))
                         continue
+                    words.update(word for word, prefix in pattern.words if not prefix)
+                    stems.update(word for word, prefix in pattern.words if prefix)
                     exact = [word for word, prefix in pattern.words if not prefix]
-                    if exact:
-                        by_word.setdefault(max(exact, key=len), []).append((pattern, slot))
-                    else:
-                        by_stem.setdefault(max((w for w, _ in pattern.words), key=len), []).append((pattern, slot))
+                    key = max(exact, key=len) if exact else max((word for word, _ in pattern.words), key=len) + "*"
+                    by_key.setdefault(key, []).append((pattern, slot))
                 slot += 1
         self.slot_count = slot
-        self.by_word = {word: tuple(found) for word, found in by_word.items()}
-        self.by_stem = {stem: tuple(found) for stem, found in by_stem.items()}
-        self._stems_of: dict[str, tuple[str, ...]] = {}  # a class shares its words: each word's stems, once
+        self.by_key = {key: tuple(found) for key, found in by_key.items()}
+        self._words = frozenset(words)
+        self._stems = frozenset(stems)
+        self._stem_keys = dict.fromkeys((stem + "*" for stem in sorted(stems)), 0)
+        self._stems_of: dict[str, tuple[str, ...]] = {}  # a class shares its words: each word's stem keys, once
 
     def candidates(self, essay: Essay) -> Iterator[tuple[Pattern, Slot]]:
-        """The patterns (with their slot) whose filing word or text the essay has: the only ones that can match."""
-        for word in self.by_word.keys() & essay.distinct:  # a set operation in C, then the few found
-            yield from self.by_word[word]
-        stems: set[str] = set()
+        """The patterns (with their slot) whose filing word or text the essay has: the only ones that can match.
+
+        First every word and stem of the rubric gets its positions in the essay
+        (0 when absent), so that matching looks each up in one step.
+        """
+        positions = essay.positions
+        stem_positions = self._stem_keys.copy()
         stems_of = self._stems_of
         for word in essay.distinct:
-            found = stems_of.get(word)
-            stems.update(self._stems(word) if found is None else found)
-        for stem in stems:
-            yield from self.by_stem[stem]
+            keys = stems_of.get(word)
+            for key in self._stem_keys_of(word) if keys is None else keys:
+                stem_positions[key] |= positions[word]
+        positions.update(stem_positions)
+        positions.update(dict.fromkeys(self._words - essay.distinct, 0))
+        for key, found in self.by_key.items():
+            if positions[key]:
+                yield from found
         text = essay.text
         yield from ((pattern, slot) for pattern, slot in self.by_text if pattern.literal in text)
 
-    def _stems(self, word: str) -> tuple[str, ...]:
-        """The filing stems ``word`` starts with (then kept)."""
+    def _stem_keys_of(self, word: str) -> tuple[str, ...]:
+        """The keys of the rubric's stems that ``word`` starts with (then kept)."""
         if len(self._stems_of) >= _MAX_WORDS_KEPT:
             self._stems_of.clear()
-        found = self._stems_of[word] = tuple(word[:end] for end in range(1, len(word) + 1) if word[:end] in self.by_stem)
+        found = self._stems_of[word] = tuple(word[:end] + "*" for end in range(1, len(word) + 1)
+                                             if word[:end] in self._stems)
         return found
 
 
