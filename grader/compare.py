@@ -39,6 +39,12 @@ def read_answer(kind: AnswerKind, raw: Any, symbols: Collection[str]) -> Any:
 
 def numbers_close(student: Fraction, expected: Fraction, tolerance: Tolerance) -> bool:
     """Whether two exact numbers agree within the tolerance (exactly when it is zero)."""
+    # Most comparisons are of equal numbers, or under no tolerance: decided on the (lowest) terms, without
+    # Fraction's operators, which go through the numbers ABCs (a class makes hundreds of thousands of these).
+    if student.numerator == expected.numerator and student.denominator == expected.denominator:
+        return True
+    if not (tolerance.abs or tolerance.rel):
+        return False
     difference = abs(student - expected)
     return difference <= tolerance.abs or difference <= tolerance.rel * abs(expected)
 
@@ -55,10 +61,10 @@ def same_answer(kind: AnswerKind, student: Any, expected: Any, tolerance: Tolera
     if isinstance(expected, HashedAnswer):
         return expected.matches(student)
     if kind is AnswerKind.NUMBER:
-        return numbers_close(student, Fraction(expected), tolerance)
+        return numbers_close(student, _fraction(expected), tolerance)
     if kind is AnswerKind.MATRIX:
         return (matrix_size(student) == matrix_size(expected)
-                and all(numbers_close(x, Fraction(y), tolerance)
+                and all(numbers_close(x, _fraction(y), tolerance)
                         for a, b in zip(student, expected) for x, y in zip(a, b)))
     if kind is AnswerKind.SHAPE:
         return tuple(student) == tuple(expected)
@@ -67,6 +73,11 @@ def same_answer(kind: AnswerKind, student: Any, expected: Any, tolerance: Tolera
 
         return compare(student, expected) is Match.EQUAL
     return student == expected
+
+
+def _fraction(value: Any) -> Fraction:
+    """A solver's number as a Fraction (as it is, when it is one: converting goes through the ABCs)."""
+    return value if type(value) is Fraction else Fraction(value)
 
 
 def same_expected(kind: AnswerKind, a: Any, b: Any, tolerance: Tolerance) -> bool:
