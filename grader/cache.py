@@ -106,7 +106,8 @@ class ResultCache:
     def put(self, key: str, result: SubmissionResult) -> None:
         """Remember a fresh result."""
         line = json.dumps({"key": key, "result": to_data(result)}, ensure_ascii=False, sort_keys=True) + "\n"
-        self._keep(key, line.encode("utf-8"))
+        # A path can hold a name's undecodable bytes (as lone surrogates); json.loads reads them back so.
+        self._keep(key, line.encode("utf-8", "surrogatepass"))
 
     def _keep(self, key: str, line: bytes) -> None:
         if key not in self._written:

@@ -8,6 +8,8 @@ column, which the engine turns into an ``error`` row for that student alone.
 from __future__ import annotations
 
 import json
+import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,13 +56,26 @@ def find_submissions(path: Path) -> tuple[SubmissionFolder, ...]:
         GraderError: When ``path`` does not exist.
     """
     if path.is_file():
-        return (SubmissionFolder(path.parent.resolve().name, path.parent),)
+        return (SubmissionFolder(folder_id(path.parent.resolve().name), path.parent),)
     if not path.is_dir():
         raise GraderError(f"no such file or folder: {path}")
     if any((path / name).exists() for name in ANSWER_FILES):
-        return (SubmissionFolder(path.resolve().name, path),)
+        return (SubmissionFolder(folder_id(path.resolve().name), path),)
     folders = (p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    return tuple(SubmissionFolder(p.name, p) for p in sorted(folders, key=lambda p: p.name))
+    return tuple(SubmissionFolder(folder_id(p.name), p) for p in sorted(folders, key=lambda p: p.name))
+
+
+def folder_id(name: str) -> str:
+    """A folder's name as a student id, which every report can write: bytes that are not UTF-8 become ``\\xNN``.
+
+    Python keeps such bytes of a file name as lone surrogates, which no UTF-8
+    file (a report, the cache) can hold.
+    """
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    return name
 
 
 def read_submission(submission: SubmissionFolder, answers_file: Path | None = None) -> LoadedSubmission:
@@ -137,7 +152,10 @@ def _parse(source: Path, text: str) -> Any:
     kind = "JSON" if source.suffix == ".json" else "TOML"
     try:
         if kind == "JSON":
-            return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+            data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+            if _SURROGATE_ESCAPE.search(text):  # rare: then check the strings the escapes made
+                _reject_lone_surrogates(data)
+            return data
         return tomli.loads(text)
     except json.JSONDecodeError as error:
         raise SubmissionError(f"{source.name} is not valid JSON: {error.msg} "
@@ -151,6 +169,18 @@ def _parse(source: Path, text: str) -> Any:
         if "digits" in str(error):  # Python's int conversion limit: its message names a Python function
             raise SubmissionError(f"{source.name} holds a number with more than 4300 digits") from None
         raise SubmissionError(f"{source.name} is not valid {kind}: {error}") from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _reject_lone_surrogates(data: Any) -> None:
+    """Refuse a lone ``\\uD800``-``\\uDFFF`` escape (not a character: TOML refuses it too; no report could hold it)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("a \\u escape between \\uD800 and \\uDFFF that is not part of a pair is not a character") \
+            from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -188,8 +188,9 @@ def run_cli(class_dir: Path, out: Path):
 
 
 def submission_folders(class_dir: Path) -> set[str]:
-    """What the contract calls the class's submission folders: every sub-folder not starting with '.'."""
-    return {name for name in os.listdir(class_dir)
+    """The class's submission folders as the contract names them: every sub-folder not starting with '.',
+    by its name, with any bytes that are not UTF-8 written as ``\\xNN``."""
+    return {os.fsencode(name).decode("utf-8", "backslashreplace") for name in os.listdir(class_dir)
             if not name.startswith(".") and os.path.isdir(class_dir / name)}
 
 
@@ -475,6 +476,12 @@ def _(ctx: Ctx) -> None:
               '[q3]\nlayers = [{ output_shape = [62, 62, 64], params = "inf" }]\n')
 
 
+@case("json-lone-surrogate", "a lone \\uD800 escape in answers.json (not a character) makes the file invalid JSON",
+      submission_error("not valid JSON", "uD800"))
+def _(ctx: Ctx) -> None:
+    ctx.write('{"q1": {"answer": "capsules \\ud800 route"}, "q4": {"y": 0.25}}', name="answers.json")
+
+
 @case("matrix-10000x10000", "a 10,000×10,000 matrix (200 MB of JSON) is refused by the size cap, quickly",
       submission_error("larger than", "kB"), max_seconds=20.0)
 def _(ctx: Ctx) -> None:
@@ -556,17 +563,20 @@ def _(ctx: Ctx) -> None:
 # --------------------------------------------------------------------------------------------- folder names
 
 
-def _folder_case(name: str, folder: str) -> None:
+def _folder_case(name: str, folder: str, shown: str | None = None) -> None:
+    """A case of a folder with an unusual name, graded under ``shown`` (default: the name itself)."""
+    student = folder if shown is None else shown
+
     def build(ctx: Ctx) -> None:
         ctx.write("[q4]\ny = 0.25\n", folder=folder)
 
     def check(report: Report, ctx: Ctx, baseline: Report) -> None:
-        row = report.scores.get(folder)
-        assert row is not None, f"{folder!r} missing from scores.csv: {sorted(report.scores)}"
+        row = report.scores.get(student)
+        assert row is not None, f"{student!r} missing from scores.csv: {sorted(report.scores)}"
         assert row["status"] == "graded", row
-        assert report.parts[folder][("q4", "y")]["status"] == "correct"
+        assert report.parts[student][("q4", "y")]["status"] == "correct"
         own = [n for n in report.feedback_files if n.rsplit(".", 1)[0] not in NORMAL]
-        assert len(own) == 2, f"expected one .md and one .html for {folder!r}: {report.feedback_files}"
+        assert len(own) == 2, f"expected one .md and one .html for {student!r}: {report.feedback_files}"
         for file_name in own:
             assert len(file_name.encode()) <= 120, f"feedback file name too long: {file_name!r}"
             assert not any(unicodedata.category(c) == "Cc" for c in file_name), f"control char in {file_name!r}"
@@ -582,6 +592,7 @@ _folder_case("folder-leading-dash", "-rf --out")
 _folder_case("folder-newline", "line1\nline2")
 _folder_case("folder-csv-metachars", 'a,"b";c\'d')
 _folder_case("folder-long-name", "n" * 240)
+_folder_case("folder-not-utf8", os.fsdecode(b"bad\xff\xfeid"), shown="bad\\xff\\xfeid")  # its bytes, as \xNN
 
 
 def _hidden_check(report: Report, ctx: Ctx, baseline: Report) -> None:

@@ -135,6 +135,23 @@ def test_second_run_regrades_nothing(tmp_path, problems, monkeypatch) -> None:
     assert graded == [] and csv_bytes(tmp_path) == first
 
 
+def test_folder_name_not_utf8_is_cached_and_read_back(tmp_path, problems, monkeypatch) -> None:
+    """A folder whose name is not UTF-8 is graded as ``bad\\xffid``, cached, and read back by the next run."""
+    odd = tmp_path / "class" / os.fsdecode(b"bad\xffid")
+    odd.mkdir(parents=True)
+    shutil.copy(SUBMISSIONS / "answer-key" / "answers.toml", odd)
+    submissions = find_submissions(tmp_path / "class")
+    assert [s.student_id for s in submissions] == ["bad\\xffid"]
+    graded = count_grading(monkeypatch)
+    out = tmp_path / "out"
+    run_class(submissions, problems, options(out, use_cache=True))
+    first = csv_bytes(out)
+    (out / ".cache" / "run.json").unlink()  # so the run is not skipped whole: each result comes from the cache
+    graded.clear()
+    run_class(submissions, problems, options(out, use_cache=True))
+    assert graded == [] and csv_bytes(out) == first
+
+
 def test_unchanged_run_is_skipped_whole(tmp_path, problems, monkeypatch) -> None:
     """A run over unchanged input with untouched reports does nothing, yet reports the same summary and batch."""
     graded = count_grading(monkeypatch)
