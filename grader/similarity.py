@@ -72,7 +72,7 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS, *, normalised: bool = F
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the hash
         for offset in range(size):
             combined = combined * _BASE + word_hashes[offset:offset + count]
-    return np.unique(combined)
+    return _distinct(combined)
 
 
 class _WordHashes(dict[str, int]):

@@ -19,6 +19,7 @@ def scores_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
     submission could not be read, then the warnings (unknown keys, id mismatch).
     """
     problem_ids = list(batch.max_scores)
+    max_total = points(batch.max_total)
     rows = []
     for result in batch.submissions:
         scores = {p.problem: points(p.score) for p in result.problems}
@@ -26,7 +27,7 @@ def scores_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
             "student_id": result.student_id,
             **{pid: scores.get(pid, "") for pid in problem_ids},
             "total": points(result.total),
-            "max_total": points(batch.max_total),
+            "max_total": max_total,
             "status": result.status.value,
             "notes": feedback_text(((result.error,) if result.error else ()) + result.warnings, lang),
         })
@@ -62,7 +63,11 @@ SIMILARITY_COLUMNS = ("problem", "part", "student_a", "student_b", "similarity",
 
 def similarity_frame(pairs: tuple) -> pd.DataFrame:
     """One row per suspiciously similar pair of essays, sorted by problem, part and students."""
-    rows = [{"problem": p.problem, "part": p.part, "student_a": p.student_a, "student_b": p.student_b,
-             "similarity": f"{float(p.similarity):.3f}", "shared_shingles": str(p.shared_shingles)} for p in pairs]
-    frame = pd.DataFrame(rows, columns=list(SIMILARITY_COLUMNS), dtype=object)
+    columns = {  # column by column: a large class can have a hundred thousand pairs
+        "problem": [p.problem for p in pairs], "part": [p.part for p in pairs],
+        "student_a": [p.student_a for p in pairs], "student_b": [p.student_b for p in pairs],
+        "similarity": [f"{p.similarity.numerator / p.similarity.denominator:.3f}" for p in pairs],
+        "shared_shingles": [str(p.shared_shingles) for p in pairs],
+    }
+    frame = pd.DataFrame(columns, columns=list(SIMILARITY_COLUMNS), dtype=object)
     return frame.sort_values(["problem", "part", "student_a", "student_b"], kind="stable").reset_index(drop=True)
