@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Collection, Iterator
+from typing import Any, Iterator
 
 from grader.errors import SpecError
 from grader.results import Message, Verdict
