@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
+from grader.csv_files import read_csv
 from grader.errors import GraderError
 from grader.results import BatchResult, Message, PartResult, Status
 from grader.values import format_number as points
@@ -30,26 +30,23 @@ def load_overrides(path: Path) -> tuple[Override, ...]:
     """Read ``overrides.csv`` (student_id, problem, part, score, comment).
 
     Raises:
-        GraderError: Naming the file and line, for a missing column, a bad
-            score or a part overridden twice.
+        GraderError: Naming the file (and line), when it is not UTF-8 CSV, for a
+            missing column, a bad score or a part overridden twice.
     """
-    if path.stat().st_size > MAX_OVERRIDES_BYTES:
-        raise GraderError(f"{path}: larger than {MAX_OVERRIDES_BYTES // 1_000_000} MB")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise GraderError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
-        overrides: dict[tuple[str, str, str], Override] = {}
-        for line, row in enumerate(reader, start=2):
-            key = (row["student_id"].strip(), row["problem"].strip(), row["part"].strip())
-            try:
-                score = Fraction(row["score"].strip())
-            except (ValueError, ZeroDivisionError, AttributeError):
-                raise GraderError(f"{path}, line {line}: score {row['score']!r} is not a number") from None
-            if key in overrides:
-                raise GraderError(f"{path}, line {line}: {'/'.join(key)} is overridden twice")
-            overrides[key] = Override(*key, score, (row["comment"] or "").strip())
+    columns, rows = read_csv(path, MAX_OVERRIDES_BYTES)
+    missing = [c for c in COLUMNS if c not in columns]
+    if missing:
+        raise GraderError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(COLUMNS)}")
+    overrides: dict[tuple[str, str, str], Override] = {}
+    for line, row in enumerate(rows, start=2):
+        key = tuple((row[column] or "").strip() for column in COLUMNS[:3])  # a short row has None for the rest
+        try:
+            score = Fraction(row["score"].strip())
+        except (ValueError, ZeroDivisionError, AttributeError):
+            raise GraderError(f"{path}, line {line}: score {row['score']!r} is not a number") from None
+        if key in overrides:
+            raise GraderError(f"{path}, line {line}: {'/'.join(key)} is overridden twice")
+        overrides[key] = Override(*key, score, (row["comment"] or "").strip())
     return tuple(overrides.values())
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from grader.csv_files import read_csv
 from grader.errors import GraderError
 from grader.results import BatchResult, Message, SubmissionResult, SubmissionStatus
 
@@ -43,22 +43,20 @@ def load_roster(path: Path) -> Roster:
     """Read ``roster.csv`` (student_id, name, email, section; only student_id is required).
 
     Raises:
-        GraderError: Naming the file and line, for a missing column, an empty or repeated id.
+        GraderError: Naming the file (and line), when it is not UTF-8 CSV, for a missing column,
+            an empty or repeated id.
     """
-    if path.stat().st_size > MAX_ROSTER_BYTES:
-        raise GraderError(f"{path}: larger than {MAX_ROSTER_BYTES // 1_000_000} MB")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if "student_id" not in (reader.fieldnames or []):
-            raise GraderError(f"{path}: no student_id column; expected {', '.join(COLUMNS)}")
-        students: dict[str, Student] = {}
-        for line, row in enumerate(reader, start=2):
-            student_id = (row.get("student_id") or "").strip()
-            if not student_id:
-                raise GraderError(f"{path}, line {line}: empty student_id")
-            if student_id in students:
-                raise GraderError(f"{path}, line {line}: student_id {student_id!r} appears twice")
-            students[student_id] = Student(student_id, *((row.get(c) or "").strip() for c in COLUMNS[1:]))
+    columns, rows = read_csv(path, MAX_ROSTER_BYTES)
+    if "student_id" not in columns:
+        raise GraderError(f"{path}: no student_id column; expected {', '.join(COLUMNS)}")
+    students: dict[str, Student] = {}
+    for line, row in enumerate(rows, start=2):
+        student_id = (row.get("student_id") or "").strip()
+        if not student_id:
+            raise GraderError(f"{path}, line {line}: empty student_id")
+        if student_id in students:
+            raise GraderError(f"{path}, line {line}: student_id {student_id!r} appears twice")
+        students[student_id] = Student(student_id, *((row.get(c) or "").strip() for c in COLUMNS[1:]))
     return Roster(tuple(sorted(students.values(), key=lambda s: s.student_id)))
 
 

@@ -68,10 +68,12 @@ def test_unmatched_override_is_a_warning(tmp_path) -> None:
     ("student_id,problem,score\ns,q3,1\n", "missing column"),
     ("student_id,problem,part,score,comment\ns,q3,layer1.params,lots,x\n", "line 2"),
     ("student_id,problem,part,score,comment\ns,q3,p,1,x\ns,q3,p,0,y\n", "overridden twice"),
+    ("student_id,problem,part,score,comment\ns,q3\n", "line 2: score None is not a number"),
+    pytest.param(b"\xff\xfestudent_id,problem,part,score,comment\n", "not UTF-8", id="not-utf8"),
 ])
 def test_bad_overrides_file_is_a_clear_error(tmp_path, text, words) -> None:
     """A malformed overrides file raises GraderError naming the file and the problem."""
     path = tmp_path / "overrides.csv"
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     with pytest.raises(GraderError, match=words):
         load_overrides(path)

@@ -32,10 +32,12 @@ def test_roster_adds_missing_and_flags_unknown(tmp_path) -> None:
     ("name,email\nx,y\n", "no student_id column"),
     ("student_id,name\n,x\n", "empty student_id"),
     ("student_id\na\na\n", "appears twice"),
+    pytest.param(b"student_id,name\n\xff\xfe,x\n", "not UTF-8", id="not-utf8"),
+    pytest.param("student_id,name\n" + "x" * 200_000 + ",y\n", "not readable as CSV", id="field-too-long"),
 ])
 def test_bad_roster_is_a_clear_error(tmp_path, text, words) -> None:
     """A malformed roster raises GraderError naming the file and the problem."""
     path = tmp_path / "roster.csv"
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
     with pytest.raises(GraderError, match=words):
         load_roster(path)
