@@ -159,6 +159,11 @@ class _Positions(dict[str, int]):
         return found
 
 
+def _key(word: str, prefix: bool) -> str:
+    """A pattern word's key in :class:`_Positions`: the word, or the stem followed by ``*`` (never in a word)."""
+    return word + "*" if prefix else word
+
+
 def _lowest(bits: int) -> int:
     """The index of the lowest set bit (``bits`` is not 0)."""
     return (bits & -bits).bit_length() - 1
@@ -186,7 +191,7 @@ class Pattern:
     def _keys_backwards(self) -> tuple[str, ...]:
         """The words as keys of :class:`_Positions` (a stem with its ``*``), last first."""
         assert self.words is not None, "a pattern of other characters is matched by its regular expression"
-        return tuple(word + "*" if prefix else word for word, prefix in reversed(self.words))
+        return tuple(_key(word, prefix) for word, prefix in reversed(self.words))
 
     def starts(self, essay: Essay) -> int:
         """The word positions where a match of this word pattern starts, as the set bits of an integer."""
@@ -325,17 +330,17 @@ class PatternIndex:
                     if pattern.words is None:
                         self.by_text.append((pattern, slot))
                         continue
-                    words.update(word for word, prefix in pattern.words if not prefix)
-                    stems.update(word for word, prefix in pattern.words if prefix)
                     exact = [word for word, prefix in pattern.words if not prefix]
-                    key = max(exact, key=len) if exact else max((word for word, _ in pattern.words), key=len) + "*"
+                    words.update(exact)
+                    stems.update(word for word, prefix in pattern.words if prefix)
+                    key = max(exact, key=len) if exact else _key(max((w for w, _ in pattern.words), key=len), True)
                     by_key.setdefault(key, []).append((pattern, slot))
                 slot += 1
         self.slot_count = slot
         self.by_key = {key: tuple(found) for key, found in by_key.items()}
         self._words = frozenset(words)
         self._stems = frozenset(stems)
-        self._stem_keys = dict.fromkeys((stem + "*" for stem in sorted(stems)), 0)
+        self._stem_keys = dict.fromkeys((_key(stem, True) for stem in sorted(stems)), 0)
         self._stems_of: dict[str, tuple[str, ...]] = {}  # a class shares its words: each word's stem keys, once
 
     def candidates(self, essay: Essay) -> Iterator[tuple[Pattern, Slot]]:
@@ -363,7 +368,7 @@ class PatternIndex:
         """The keys of the rubric's stems that ``word`` starts with (then kept)."""
         if len(self._stems_of) >= _MAX_WORDS_KEPT:
             self._stems_of.clear()
-        found = self._stems_of[word] = tuple(word[:end] + "*" for end in range(1, len(word) + 1)
+        found = self._stems_of[word] = tuple(_key(word[:end], True) for end in range(1, len(word) + 1)
                                              if word[:end] in self._stems)
         return found
 
