@@ -22,7 +22,7 @@ from grader.reporting.console import print_submission
 from grader.reporting.student_view import student_view, view_dict
 from grader.results import Lang, SubmissionStatus
 from grader.roster import Roster, load_roster
-from grader.submission import SubmissionFolder, find_submissions
+from grader.submission import SubmissionFolder, find_submissions, readable_name
 
 EXIT_UNREADABLE = 1
 EXIT_BELOW_MIN = 3
@@ -242,7 +242,7 @@ def check(path: Path, as_json: bool, min_score: float | None, student: str | Non
     if as_json:
         click.echo(json.dumps(view_dict(view, language), ensure_ascii=False, indent=2))
     else:
-        print_submission(view, str(result.source) if result.source else None, language)
+        print_submission(view, readable_name(str(result.source)) if result.source else None, language)
     if result.status is SubmissionStatus.ERROR:
         sys.exit(EXIT_UNREADABLE)
     if min_score is not None and result.total < Fraction(str(min_score)):

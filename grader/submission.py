@@ -56,20 +56,21 @@ def find_submissions(path: Path) -> tuple[SubmissionFolder, ...]:
         GraderError: When ``path`` does not exist.
     """
     if path.is_file():
-        return (SubmissionFolder(folder_id(path.parent.resolve().name), path.parent),)
+        return (SubmissionFolder(readable_name(path.parent.resolve().name), path.parent),)
     if not path.is_dir():
         raise GraderError(f"no such file or folder: {path}")
     if any((path / name).exists() for name in ANSWER_FILES):
-        return (SubmissionFolder(folder_id(path.resolve().name), path),)
+        return (SubmissionFolder(readable_name(path.resolve().name), path),)
     folders = (p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    return tuple(SubmissionFolder(folder_id(p.name), p) for p in sorted(folders, key=lambda p: p.name))
+    return tuple(SubmissionFolder(readable_name(p.name), p) for p in sorted(folders, key=lambda p: p.name))
 
 
-def folder_id(name: str) -> str:
-    """A folder's name as a student id, which every report can write: bytes that are not UTF-8 become ``\\xNN``.
+def readable_name(name: str) -> str:
+    """A file name (a folder's, as a student id) as text any UTF-8 output can hold: bytes that are not UTF-8
+    become ``\\xNN``.
 
     Python keeps such bytes of a file name as lone surrogates, which no UTF-8
-    file (a report, the cache) can hold.
+    file (a report, the cache) or strict terminal can hold.
     """
     try:
         name.encode("utf-8")

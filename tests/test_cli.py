@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -80,6 +83,17 @@ def test_check_wrong_answers_still_exit_0(runner, tmp_path) -> None:
     """A readable submission exits 0 whatever its score."""
     folder = write_submission(tmp_path, "s1", q3_layers(("[1, 1, 1]", 1)))
     assert run(runner, "check", str(folder), "--problems", str(PROBLEMS)).exit_code == 0
+
+
+def test_check_of_a_folder_named_in_other_bytes_prints_on_a_strict_terminal(tmp_path) -> None:
+    """`grade check` of a folder whose name is not UTF-8 shows it as \\xNN, even where stdout refuses other bytes."""
+    folder = tmp_path / os.fsdecode(b"bad\xffid")
+    folder.mkdir()
+    shutil.copy(SUBMISSIONS / "answer-key" / "answers.toml", folder)
+    result = subprocess.run([sys.executable, "-m", "grader.cli", "check", str(folder), "--problems", str(PROBLEMS)],
+                            capture_output=True, env={**os.environ, "PYTHONIOENCODING": "utf-8:strict"})
+    assert result.returncode == 0, result.stderr.decode(errors="replace")
+    assert b"Submission bad\\xffid" in result.stdout and b"bad\\xffid/answers.toml" in result.stdout
 
 
 def test_usage_errors_exit_2(runner, tmp_path) -> None:
