@@ -26,6 +26,7 @@ from grader.rubric import grade_essay
 from grader.spec import AnswerKind, Check, PartSpec, PathSegment
 from grader.submission import LoadedSubmission, SubmissionFolder, read_submission
 from grader.text import closest, normalize_text
+from grader.values import describe
 
 if TYPE_CHECKING:
     from grader.variants import Variants
@@ -171,7 +172,7 @@ def _memo_key(problem: Problem, table: Any) -> tuple[Problem, str] | None:
 def _grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Message]]:
     spec = problem.spec
     if table is not _ABSENT and not isinstance(table, dict):
-        message = feedback.not_a_table(spec.id, type(table).__name__)
+        message = feedback.not_a_table(spec.id, describe(table))
         parts = tuple(PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID, (message,))
                       for part in spec.parts)
         return ProblemResult(spec.id, parts), []

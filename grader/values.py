@@ -45,7 +45,8 @@ def _fail(en: str, fa: str) -> ValueReadError:
     return ValueReadError(en, fa)
 
 
-def _describe(value: Any) -> str:
+def describe(value: Any) -> str:
+    """A student's value as a message shows it: its TOML/JSON-like text, cut to 40 characters."""
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -85,26 +86,26 @@ def parse_number(value: Any) -> Fraction:
                         f"یک عدد متناهی انتظار می‌رفت، اما {value} داده شده است")
         return Fraction(repr(value))
     if not isinstance(value, str):
-        raise _fail(f"expected a number, got {_describe(value)}",
-                    f"یک عدد انتظار می‌رفت، اما {_describe(value)} داده شده است")
+        raise _fail(f"expected a number, got {describe(value)}",
+                    f"یک عدد انتظار می‌رفت، اما {describe(value)} داده شده است")
     if len(value) > MAX_NUMBER_TEXT:
         raise _fail(f"number text too long ({len(value)} characters; at most {MAX_NUMBER_TEXT})",
                     f"متن عدد بیش از حد طولانی است ({len(value)} نویسه؛ حداکثر {MAX_NUMBER_TEXT})")
     match = _NUMBER.match(_number_text(value))
     if match is None or (match["num"] is None and not (match["int"] or match["frac"])):
-        raise _fail(f"expected a number such as 0.25, \"1/4\" or \"۰٫۲۵\", got {_describe(value)}",
-                    f"عددی مانند 0.25 یا \"1/4\" یا \"۰٫۲۵\" انتظار می‌رفت، اما {_describe(value)} داده شده است")
+        raise _fail(f"expected a number such as 0.25, \"1/4\" or \"۰٫۲۵\", got {describe(value)}",
+                    f"عددی مانند 0.25 یا \"1/4\" یا \"۰٫۲۵\" انتظار می‌رفت، اما {describe(value)} داده شده است")
     sign = -1 if match["sign"] == "-" else 1
     if match["num"] is not None:
         den = int(match["den"])
         if den == 0:
-            raise _fail(f"division by zero in {_describe(value)}",
-                        f"تقسیم بر صفر در {_describe(value)}")
+            raise _fail(f"division by zero in {describe(value)}",
+                        f"تقسیم بر صفر در {describe(value)}")
         return sign * Fraction(int(match["num"]), den)
     exponent = int(match["exp"] or 0)
     if abs(exponent) > MAX_EXPONENT:
-        raise _fail(f"exponent too large in {_describe(value)} (at most {MAX_EXPONENT})",
-                    f"توان در {_describe(value)} بیش از حد بزرگ است (حداکثر {MAX_EXPONENT})")
+        raise _fail(f"exponent too large in {describe(value)} (at most {MAX_EXPONENT})",
+                    f"توان در {describe(value)} بیش از حد بزرگ است (حداکثر {MAX_EXPONENT})")
     digits = (match["int"] or "") + (match["frac"] or "")
     scale = exponent - len(match["frac"] or "")
     magnitude = Fraction(int(digits)) * (Fraction(10) ** scale)
@@ -119,11 +120,11 @@ def parse_integer(value: Any, *, minimum: int | None = None) -> int:
     """
     number = parse_number(value)
     if number.denominator != 1:
-        raise _fail(f"expected a whole number, got {_describe(value)}",
-                    f"یک عدد صحیح انتظار می‌رفت، اما {_describe(value)} داده شده است")
+        raise _fail(f"expected a whole number, got {describe(value)}",
+                    f"یک عدد صحیح انتظار می‌رفت، اما {describe(value)} داده شده است")
     if minimum is not None and number < minimum:
-        raise _fail(f"expected a whole number of at least {minimum}, got {_describe(value)}",
-                    f"عدد صحیحی دست‌کم {minimum} انتظار می‌رفت، اما {_describe(value)} داده شده است")
+        raise _fail(f"expected a whole number of at least {minimum}, got {describe(value)}",
+                    f"عدد صحیحی دست‌کم {minimum} انتظار می‌رفت، اما {describe(value)} داده شده است")
     return int(number)
 
 
@@ -142,15 +143,15 @@ def parse_shape(value: Any) -> tuple[int, ...]:
     else:
         items = []
     if not 1 <= len(items) <= MAX_SHAPE_RANK:
-        raise _fail(f"expected {expected_en}, got {_describe(value)}",
-                    f"{expected_fa} انتظار می‌رفت، اما {_describe(value)} داده شده است")
+        raise _fail(f"expected {expected_en}, got {describe(value)}",
+                    f"{expected_fa} انتظار می‌رفت، اما {describe(value)} داده شده است")
     try:
         return tuple(parse_integer(item, minimum=1) for item in items)
     except ValueReadError as error:
         if isinstance(value, str):
-            raise _fail(f"expected {expected_en}, got {_describe(value)}",
-                        f"{expected_fa} انتظار می‌رفت، اما {_describe(value)} داده شده است") from None
-        raise _fail(f"in shape {_describe(value)}: {error.en}", f"در ابعاد {_describe(value)}: {error.fa}") from None
+            raise _fail(f"expected {expected_en}, got {describe(value)}",
+                        f"{expected_fa} انتظار می‌رفت، اما {describe(value)} داده شده است") from None
+        raise _fail(f"in shape {describe(value)}: {error.en}", f"در ابعاد {describe(value)}: {error.fa}") from None
 
 
 def parse_matrix(value: Any) -> tuple[tuple[Fraction, ...], ...]:
@@ -160,8 +161,8 @@ def parse_matrix(value: Any) -> tuple[tuple[Fraction, ...], ...]:
         ValueReadError: On ragged rows, non-numbers, or more than ``MAX_MATRIX_CELLS`` cells.
     """
     if not isinstance(value, list) or not value or not all(isinstance(row, list) for row in value):
-        raise _fail(f"expected a matrix: a list of rows such as [[1, 2], [3, 4]], got {_describe(value)}",
-                    f"یک ماتریس (فهرستی از سطرها مانند [[1, 2], [3, 4]]) انتظار می‌رفت، اما {_describe(value)} داده شده است")
+        raise _fail(f"expected a matrix: a list of rows such as [[1, 2], [3, 4]], got {describe(value)}",
+                    f"یک ماتریس (فهرستی از سطرها مانند [[1, 2], [3, 4]]) انتظار می‌رفت، اما {describe(value)} داده شده است")
     width = len(value[0])
     if width == 0 or any(len(row) != width for row in value):
         raise _fail("matrix rows must all have the same, non-zero length",
@@ -195,8 +196,8 @@ def parse_boolean(value: Any) -> bool:
             return True
         if word in _FALSE_WORDS:
             return False
-    raise _fail(f"expected true or false (or \"yes\"/\"no\", \"بله\"/\"خیر\"), got {_describe(value)}",
-                f"true یا false (یا «بله»/«خیر») انتظار می‌رفت، اما {_describe(value)} داده شده است")
+    raise _fail(f"expected true or false (or \"yes\"/\"no\", \"بله\"/\"خیر\"), got {describe(value)}",
+                f"true یا false (یا «بله»/«خیر») انتظار می‌رفت، اما {describe(value)} داده شده است")
 
 
 def parse_text(value: Any) -> str:
@@ -206,8 +207,8 @@ def parse_text(value: Any) -> str:
         ValueReadError: When the value is not a string or is over ``MAX_TEXT_CHARS``.
     """
     if not isinstance(value, str):
-        raise _fail(f"expected text (a string), got {type(value).__name__}",
-                    f"متن (رشته) انتظار می‌رفت، اما {type(value).__name__} داده شده است")
+        raise _fail(f"expected text (a string), got {describe(value)}",
+                    f"متن (رشته) انتظار می‌رفت، اما {describe(value)} داده شده است")
     if len(value) > MAX_TEXT_CHARS:
         raise _fail(f"text too long ({len(value)} characters; at most {MAX_TEXT_CHARS})",
                     f"متن بیش از حد طولانی است ({len(value)} نویسه؛ حداکثر {MAX_TEXT_CHARS})")

@@ -126,6 +126,15 @@ def test_mixed_notations_agree(names) -> None:
     assert plain == unicode == latex == G11 * X11 + G12 * X12
 
 
+@pytest.mark.parametrize("value, shown", [(5, "got 5"), ([1, 2], "got [1, 2]"), ({"a": 1}, "got {'a': 1}")])
+def test_a_formula_that_is_not_a_string_is_shown_as_given(names, value, shown) -> None:
+    """A number, list or table where a formula belongs is refused, showing what was given (not a Python type)."""
+    with pytest.raises(FormulaError) as caught:
+        parse_formula(value, names)
+    assert "as a string" in caught.value.en and shown in caught.value.en and shown[4:] in caught.value.fa
+    assert type(value).__name__ not in caught.value.en
+
+
 # --- unknown symbols ---------------------------------------------------------------------------
 
 def test_unknown_symbol_has_did_you_mean_hint(names) -> None:

@@ -22,6 +22,7 @@ import sympy
 
 from grader.errors import ValueReadError
 from grader.text import closest, normalize_digits
+from grader.values import describe
 
 MAX_CHARS = 1000
 """Longest formula read; a chain-rule entry of a homework is a few hundred characters."""
@@ -350,8 +351,8 @@ def parse_formula(text: Any, symbols: Collection[str]) -> Any:
         FormulaError: When the formula is not a string, is too large, or cannot be read.
     """
     if not isinstance(text, str):
-        raise FormulaError(f"expected a formula as a string, got {type(text).__name__}",
-                           f"فرمولی به صورت رشته انتظار می‌رفت، اما {type(text).__name__} داده شده است")
+        raise FormulaError(f"expected a formula as a string, got {describe(text)}",
+                           f"فرمولی به صورت رشته انتظار می‌رفت، اما {describe(text)} داده شده است")
     tokens = tokenize(text)
     _check_nesting(tokens)
     return _Parser(tokens, symbols).parse()
