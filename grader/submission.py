@@ -104,8 +104,17 @@ def read_submission(submission: SubmissionFolder, answers_file: Path | None = No
         raise SubmissionError(f"{source.name} is not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     data = _parse(source, text)
     if not isinstance(data, dict):
-        raise SubmissionError(f"{source.name} must hold a table of answers at the top level, not {type(data).__name__}")
+        raise SubmissionError(f"{source.name} must hold a table of answers at the top level, not {_json_kind(data)}")
     return LoadedSubmission(submission.student_id, source, data)
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words (a student's file is shown no Python type names)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    return {str: "a string", list: "a list", int: "a number", float: "a number"}.get(type(value), "a value")
 
 
 def declared_id(submission: SubmissionFolder, answers_file: Path | None = None) -> str | None:
