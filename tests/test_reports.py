@@ -115,3 +115,17 @@ def test_failed_atomic_write_leaves_no_temporary_file(tmp_path) -> None:
     with pytest.raises(OSError):
         write_atomic(tmp_path / "scores.csv", "x")
     assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]
+
+
+def test_failed_streamed_write_keeps_the_old_file(tmp_path) -> None:
+    """When the writer of a streamed report fails midway, the old file stays whole and no temporary file is left."""
+    target = tmp_path / "parts.csv"
+    write_atomic(target, "old\n")
+
+    def fail(file) -> None:
+        file.write("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        files.write_atomic_with(target, fail)
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["parts.csv"]
