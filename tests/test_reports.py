@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import os
+from fractions import Fraction
 
 import pytest
 
@@ -14,6 +15,9 @@ from click.testing import CliRunner
 from grader.cli import main
 from grader.reporting import files
 from grader.reporting.files import write_atomic
+from grader.results import (
+    BatchResult, Lang, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus,
+)
 from tests.conftest import PROBLEMS, SUBMISSIONS
 
 SCORES_CONTRACT = ["student_id", "q1", "q2a", "q2b", "q3", "q4", "total", "max_total", "status"]
@@ -129,3 +133,20 @@ def test_failed_streamed_write_keeps_the_old_file(tmp_path) -> None:
     with pytest.raises(OSError, match="disk full"):
         files.write_atomic_with(target, fail)
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["parts.csv"]
+
+
+def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
+    """parts.csv, streamed by the csv module, is byte for byte the parts frame as pandas writes it."""
+    from grader.reporting.frames import parts_frame
+
+    awkward = ('a "quoted", comma\nand a new line', "پاسخ «درست» است، ولی", " leading space", "", "x\r\ny")
+    batch = BatchResult(tuple(
+        SubmissionResult(sid, None, SubmissionStatus.GRADED, (ProblemResult("q1", tuple(
+            PartResult("q1", part, Fraction(index, 3), Fraction(2), Status.PARTIAL,
+                       (Message(awkward[index], awkward[-1 - index]),), diagnosis=awkward[index] or None)
+            for index, part in enumerate(("b", "a,b", 'c"'))),),))
+        for sid in ("s2", "s,1", 's"3')))
+    for lang in Lang:
+        files.write_csv_reports(batch, tmp_path, lang)
+        expected = parts_frame(batch, lang).to_csv(index=False, lineterminator="\n")
+        assert (tmp_path / "parts.csv").read_bytes() == expected.encode("utf-8")

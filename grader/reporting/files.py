@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import itertools
 import os
 from collections.abc import Iterator
@@ -70,13 +71,23 @@ def _new_temporary(path: Path) -> tuple[str, int]:
 def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
                       similar: tuple[SimilarPair, ...] = ()) -> list[Path]:
     """Write ``scores.csv``, ``parts.csv`` and ``similarity.csv`` into ``out``; returns the files written."""
-    from grader.reporting.frames import parts_frame, scores_frame, similarity_frame  # pandas, only to write them
+    from grader.reporting.frames import PARTS_COLUMNS, part_rows, scores_frame, similarity_frame  # pandas: here only
 
-    written = []
-    for name, frame in (("scores.csv", scores_frame(batch, lang)), ("parts.csv", parts_frame(batch, lang)),
-                        ("similarity.csv", similarity_frame(similar))):
-        # Streamed to the file (the CSV text of a large class need not exist whole in memory), with Unix
-        # line ends: byte-identical across runs and platforms.
-        write_atomic_with(out / name, lambda file, frame=frame: frame.to_csv(file, index=False, lineterminator="\n"))
-        written.append(out / name)
-    return written
+    # Streamed to the file (the CSV text of a large class need not exist whole in memory), with Unix
+    # line ends: byte-identical across runs and platforms. parts.csv, the large one, goes through the
+    # csv module (which pandas also writes with) straight from its rows, without a frame.
+    writers: tuple[tuple[str, Callable[[TextIO], object]], ...] = (
+        ("scores.csv", lambda file: scores_frame(batch, lang).to_csv(file, index=False, lineterminator="\n")),
+        ("parts.csv", lambda file: _write_rows(file, PARTS_COLUMNS, part_rows(batch, lang))),
+        ("similarity.csv", lambda file: similarity_frame(similar).to_csv(file, index=False, lineterminator="\n")),
+    )
+    for name, write in writers:
+        write_atomic_with(out / name, write)
+    return [out / name for name, _ in writers]
+
+
+def _write_rows(file: TextIO, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    """Rows of text as CSV, quoted as pandas quotes them (the csv module's minimal quoting), Unix line ends."""
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)

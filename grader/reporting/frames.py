@@ -38,24 +38,26 @@ def scores_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
 _STATUS_VALUES = {status: status.value for status in Status}  # an enum's .value is a slow property
 
 
+def part_rows(batch: BatchResult, lang: Lang) -> list[tuple[str, ...]]:
+    """One row (in :data:`PARTS_COLUMNS`) per student and part, sorted by student, problem, part.
+
+    Plain tuples, so that ``parts.csv`` can be streamed by the csv module: a large
+    class has hundreds of thousands of parts, and a frame of them would only be
+    built to be sorted and written.
+    """
+    rows = [(result.student_id, part.problem, part.part, points(part.score), points(part.max_score),
+             _STATUS_VALUES[part.status], feedback_text(part.feedback, lang), part.diagnosis or "")
+            for result in batch.submissions for part in result.parts]
+    rows.sort(key=lambda row: row[:3])  # stable: parts with the same key keep their order
+    return rows
+
+
 def parts_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
-    """One row per student and part, sorted by student, problem, part.
+    """:func:`part_rows` as a frame.
 
     ``diagnosis`` (the id of a recognised mistake) extends the contract's columns.
     """
-    rows = [(result.student_id, part) for result in batch.submissions for part in result.parts]
-    columns = {  # column by column, each one comprehension: a class has hundreds of thousands of parts
-        "student_id": [student for student, _ in rows],
-        "problem": [part.problem for _, part in rows],
-        "part": [part.part for _, part in rows],
-        "score": [points(part.score) for _, part in rows],
-        "max_score": [points(part.max_score) for _, part in rows],
-        "status": [_STATUS_VALUES[part.status] for _, part in rows],
-        "feedback": [feedback_text(part.feedback, lang) for _, part in rows],
-        "diagnosis": [part.diagnosis or "" for _, part in rows],
-    }
-    frame = pd.DataFrame(columns, columns=list(PARTS_COLUMNS), dtype=object)
-    return frame.sort_values(["student_id", "problem", "part"], kind="stable").reset_index(drop=True)
+    return pd.DataFrame(part_rows(batch, lang), columns=list(PARTS_COLUMNS), dtype=object)
 
 
 SIMILARITY_COLUMNS = ("problem", "part", "student_a", "student_b", "similarity", "shared_shingles")
