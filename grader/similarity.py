@@ -8,6 +8,7 @@ thousands costs about one pass over its essays.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
@@ -61,18 +62,36 @@ def shingle_hashes(text: str, size: int = SHINGLE_WORDS, *, normalised: bool = F
     word tuples, which matters for a class of thousands. ``normalised`` says
     the text is normalised already (graded essays are kept so).
     """
-    words = (text if normalised else normalize_text(text)).split()
-    count = len(words) - size + 1
-    if count < 1:
-        return np.empty(0, dtype=np.uint64)
-    if len(_WORD_HASHES) > MAX_WORDS_KEPT:
-        _WORD_HASHES.clear()
-    word_hashes = np.fromiter(map(_WORD_HASHES.__getitem__, words), dtype=np.uint64, count=len(words))
-    combined = np.zeros(count, dtype=np.uint64)
-    with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the hash
-        for offset in range(size):
-            combined = combined * _BASE + word_hashes[offset:offset + count]
-    return _distinct(combined)
+    return _shingle_hashes_of([text if normalised else normalize_text(text)], size)[0]
+
+
+def _shingle_hashes_of(texts: list[str], size: int = SHINGLE_WORDS) -> list[np.ndarray]:
+    """:func:`shingle_hashes` of many normalised texts, their words hashed and combined in one pass.
+
+    Windows are combined over the texts' words end to end; those that run
+    from one text into the next are then left out.
+    """
+    found: list[np.ndarray] = []
+    for first in range(0, len(texts), TEXTS_AT_ONCE):  # a bounded memory, and the word hashes' cap checked
+        if len(_WORD_HASHES) > MAX_WORDS_KEPT:
+            _WORD_HASHES.clear()
+        words = [text.split() for text in texts[first:first + TEXTS_AT_ONCE]]
+        ends = np.cumsum([len(text_words) for text_words in words]).tolist()
+        word_hashes = np.fromiter(map(_WORD_HASHES.__getitem__, itertools.chain.from_iterable(words)),
+                                  dtype=np.uint64, count=ends[-1])
+        count = len(word_hashes) - size + 1
+        combined = np.zeros(max(count, 0), dtype=np.uint64)
+        with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the hash
+            for offset in range(size):
+                combined = combined * _BASE + word_hashes[offset:offset + len(combined)]
+        for start, end in zip([0, *ends[:-1]], ends):
+            found.append(_distinct(combined[start:end - size + 1]) if end - start >= size
+                         else np.empty(0, dtype=np.uint64))
+    return found
+
+
+TEXTS_AT_ONCE = 1000
+"""Texts whose shingles :func:`_shingle_hashes_of` computes together (their word hashes take a few MB)."""
 
 
 class _WordHashes(dict[str, int]):
@@ -182,15 +201,17 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
     each candidate's similarity; those estimated within ``ESTIMATE_MARGIN`` of
     the threshold or above are computed exactly from the shingle sets.
     """
-    essays: dict[tuple[str, str], dict[str, np.ndarray]] = defaultdict(dict)
+    texts: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for result in batch.submissions:
         if result.student_id in exclude:
             continue
         for part in result.parts:
             if part.text:
-                found = shingle_hashes(part.text, normalised=True)  # results hold essays normalised
-                if found.size:
-                    essays[(part.problem, part.part)][result.student_id] = found
+                texts[(part.problem, part.part)][result.student_id] = part.text  # results hold essays normalised
+    essays: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    for key, by_student in texts.items():
+        hashes = _shingle_hashes_of(list(by_student.values()))
+        essays[key] = {student: found for student, found in zip(by_student, hashes) if found.size}
     pairs = []
     for (problem, part), by_student in sorted(essays.items()):
         students = sorted(by_student)

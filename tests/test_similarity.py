@@ -7,7 +7,9 @@ from fractions import Fraction
 import numpy as np
 
 from grader.results import BatchResult, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus
-from grader.similarity import THRESHOLD, _exact, shingles, similar_essays
+from grader.similarity import (
+    _BASE, _WORD_HASHES, SHINGLE_WORDS, TEXTS_AT_ONCE, THRESHOLD, _exact, _shingle_hashes_of, shingles, similar_essays,
+)
 from tests.conftest import ROOT
 
 ESSAYS = ROOT / "tests" / "data" / "essays"
@@ -76,3 +78,24 @@ def test_no_likely_candidates_means_no_pairs() -> None:
     """When no candidate pair is left after the estimate, the exact check finds none (and does not fail)."""
     found = [np.array([1, 2, 3], dtype=np.uint64), np.array([7, 8, 9], dtype=np.uint64)]
     assert _exact(found, np.empty((0, 2), dtype=np.int64), THRESHOLD) == []
+
+
+def test_shingles_of_many_texts_are_those_of_each_text() -> None:
+    """Hashing many texts at once (across chunks, with short and empty texts) gives each text's own shingles."""
+    words = read("q1_en_strong.txt").split()
+    texts = [" ".join(words[i % 40:i % 40 + i % 23]) for i in range(TEXTS_AT_ONCE + 30)]  # 0 to 22 words
+
+    def by_hand(text: str) -> list[int]:  # the polynomial of each 5-word window, modulo 2**64
+        hashes = [_WORD_HASHES[word] for word in text.split()]
+        windows = set()
+        for start in range(len(hashes) - SHINGLE_WORDS + 1):
+            value = 0
+            for word_hash in hashes[start:start + SHINGLE_WORDS]:
+                value = (value * int(_BASE) + word_hash) % 2**64
+            windows.add(value)
+        return sorted(windows)
+
+    found = _shingle_hashes_of(texts)
+    assert len(found) == len(texts)
+    assert all(hashes.tolist() == by_hand(text) for hashes, text in zip(found, texts))
+    assert sum(1 for hashes in found if hashes.size == 0) > 100  # texts under five words have none
