@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 
 class Status(enum.StrEnum):
@@ -90,6 +91,24 @@ class PartResult:
     feedback: tuple[Message, ...] = ()
     diagnosis: str | None = None
     text: str | None = None
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        # Scores travel as integer pairs and are made again from a small cache: a class's results come back
+        # from the workers by the ten thousand, with two scores a part and few distinct values among them.
+        return (self.problem, self.part, self.score.numerator, self.score.denominator, self.max_score.numerator,
+                self.max_score.denominator, self.status, self.feedback, self.diagnosis, self.text)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        problem, part, score, score_of, most, most_of, status, feedback, diagnosis, text = state
+        self.__dict__.update(problem=problem, part=part, score=_fraction(score, score_of),
+                             max_score=_fraction(most, most_of), status=status, feedback=feedback,
+                             diagnosis=diagnosis, text=text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fraction(numerator: int, denominator: int) -> Fraction:
+    """A Fraction made once per value (Fractions are immutable: sharing one is safe)."""
+    return Fraction(numerator, denominator)
 
 
 @dataclass(frozen=True)

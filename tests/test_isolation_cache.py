@@ -250,3 +250,17 @@ def test_interrupted_run_keeps_the_old_cache(tmp_path, problems, monkeypatch) ->
     assert (cache_dir / "results.jsonl").read_bytes() == before
     assert sorted(p.name for p in cache_dir.iterdir()) == ["results.jsonl", "run.json"]
 
+
+
+def test_results_travel_between_processes_unchanged(problems) -> None:
+    """A result pickled (as workers send it) comes back equal, its equal scores made once and shared."""
+    import pickle
+
+    from grader.engine import grade_folder
+
+    results = [grade_folder(s, problems) for s in find_submissions(SUBMISSIONS)]
+    back = pickle.loads(pickle.dumps(results))
+    assert back == results
+    assert [r.parts for r in back] == [r.parts for r in results]
+    scores = [part.max_score for r in back for part in r.parts if part.max_score == 2]
+    assert len(scores) > 1 and all(score is scores[0] for score in scores)
