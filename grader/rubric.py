@@ -136,9 +136,12 @@ class _Positions(dict[str, int]):
     """
 
     def __init__(self, words: list[str], distinct: set[str]) -> None:
-        super().__init__(dict.fromkeys(distinct, 0))
-        for index, word in enumerate(words):
-            self[word] |= 1 << index
+        positions = dict.fromkeys(distinct, 0)  # filled as a plain dict: a subclass's item access is slower
+        bit = 1
+        for word in words:
+            positions[word] |= bit
+            bit <<= 1
+        super().__init__(positions)
         self._distinct = distinct
 
     @functools.cached_property
@@ -219,6 +222,7 @@ class Pattern:
         return self.find(Essay(text))
 
 
+@functools.lru_cache(maxsize=1024)  # solvers match their own patterns per answer: each is compiled once
 def compile_pattern(pattern: str) -> Pattern:
     """A rubric pattern over normalised text.
 
@@ -245,7 +249,12 @@ def load_rubric(file: Path) -> Rubric:
         stamp = file.stat().st_mtime_ns
     except FileNotFoundError:
         raise SpecError(file, "", "rubric file not found") from None
-    return _load_rubric(file.resolve(), stamp)
+    return _load_rubric(_resolved(file), stamp)
+
+
+@functools.lru_cache(maxsize=64)  # resolving a path is a system call per component; solvers ask per answer
+def _resolved(file: Path) -> Path:
+    return file.resolve()
 
 
 @functools.lru_cache(maxsize=64)

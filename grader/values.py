@@ -7,6 +7,7 @@ exactly. Sizes are capped before any work is done.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -84,7 +85,7 @@ def parse_number(value: Any) -> Fraction:
         if not math.isfinite(value):
             raise _fail(f"expected a finite number, got {value}",
                         f"یک عدد متناهی انتظار می‌رفت، اما {value} داده شده است")
-        return Fraction(repr(value))
+        return _exact_float(value)
     if not isinstance(value, str):
         raise _fail(f"expected a number, got {describe(value)}",
                     f"یک عدد انتظار می‌رفت، اما {describe(value)} داده شده است")
@@ -110,6 +111,12 @@ def parse_number(value: Any) -> Fraction:
     scale = exponent - len(match["frac"] or "")
     magnitude = Fraction(int(digits)) * (Fraction(10) ** scale)
     return sign * magnitude
+
+
+@functools.lru_cache(maxsize=4096)  # a class writes the same few numbers (0.25, -0.5) again and again
+def _exact_float(value: float) -> Fraction:
+    """A finite float's exact value by its shortest decimal form (``0.1`` is one tenth)."""
+    return Fraction(repr(value))
 
 
 def parse_integer(value: Any, *, minimum: int | None = None) -> int:

@@ -41,11 +41,17 @@ def solve(parameters: Mapping[str, Any], *, mistakes: frozenset[str] = frozenset
     n, m = size
     return {
         "avg_pool_as_conv": True,
-        "avg_kernel": tuple(tuple(Fraction(1, n * m) for _ in range(m)) for _ in range(n)),
+        "avg_kernel": _uniform_kernel(n, m),
         "avg_stride": n if n == m else [n, m],
         "max_pool_as_conv": False,
         "explanation": load_rubric(Path(__file__).with_name("rubric_explanation.toml")).model_answer.fa,
     }
+
+
+@functools.lru_cache(maxsize=64)  # the engine solves again for each student's table
+def _uniform_kernel(n: int, m: int) -> tuple[tuple[Fraction, ...], ...]:
+    """The N×M kernel of 1/(N·M): average pooling's own."""
+    return tuple(tuple(Fraction(1, n * m) for _ in range(m)) for _ in range(n))
 
 
 def vary(parameters: Mapping[str, Any], variants: Mapping[str, Any], rng: random.Random) -> dict[str, Any]:
