@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from grader.errors import SpecError
 from grader.results import Message, Verdict
@@ -43,6 +43,11 @@ class Concept:
     description: Message
     any_of: tuple[Pattern, ...]
     all_of: tuple[tuple[Pattern, ...], ...]
+
+    @functools.cached_property
+    def missing(self) -> Message:
+        """The feedback line of the concept not found (the same for every essay: made once)."""
+        return Message(f"[missing] {self.description.en}.", f"[یافت نشد] {self.description.fa}.")
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,18 @@ def _lowest(bits: int) -> int:
     return (bits & -bits).bit_length() - 1
 
 
+def _starts(positions: dict[str, int], keys_backwards: tuple[str, ...]) -> int:
+    """Where a word pattern's matches start, as bits, given its words' positions (keys, last word first)."""
+    starts = positions[keys_backwards[0]]
+    for key in keys_backwards[1:]:  # from the last word back: where the rest of the pattern starts
+        if not starts:
+            return 0
+        # The word, then the rest 1 to 3 positions on: up to two other words between, as in _GAP.
+        after = starts >> 1
+        starts = positions[key] & (after | after >> 1 | after >> 2)
+    return starts
+
+
 @dataclass(frozen=True)
 class Pattern:
     """A compiled rubric pattern.
@@ -198,16 +215,7 @@ class Pattern:
 
     def starts(self, essay: Essay) -> int:
         """The word positions where a match of this word pattern starts, as the set bits of an integer."""
-        positions = essay.positions
-        last, *rest = self._keys_backwards
-        starts = positions[last]
-        for key in rest:  # from the last word back: where the rest of the pattern starts
-            if not starts:
-                return 0
-            # The word, then the rest 1 to 3 positions on: up to two other words between, as in _GAP.
-            after = starts >> 1
-            starts = positions[key] & (after | after >> 1 | after >> 2)
-        return starts
+        return _starts(essay.positions, self._keys_backwards)
 
     def find(self, essay: Essay) -> Place | None:
         """The place of the leftmost match in the essay, or None."""
@@ -326,7 +334,7 @@ class PatternIndex:
     """
 
     def __init__(self, concepts: tuple[Concept, ...]) -> None:
-        by_key: dict[str, list[tuple[Pattern, Slot]]] = {}
+        by_key: dict[str, list[tuple[tuple[str, ...], Slot]]] = {}
         self.by_text: list[tuple[Pattern, Slot]] = []
         self.slots: list[tuple[Slot, tuple[Slot, ...]]] = []  # each concept's any slot and all slots
         words: set[str] = set()
@@ -343,7 +351,7 @@ class PatternIndex:
                     words.update(exact)
                     stems.update(word for word, prefix in pattern.words if prefix)
                     key = max(exact, key=len) if exact else _key(max((w for w, _ in pattern.words), key=len), True)
-                    by_key.setdefault(key, []).append((pattern, slot))
+                    by_key.setdefault(key, []).append((pattern._keys_backwards, slot))
                 slot += 1
         self.slot_count = slot
         self.by_key = {key: tuple(found) for key, found in by_key.items()}
@@ -352,11 +360,12 @@ class PatternIndex:
         self._stem_keys = dict.fromkeys((_key(stem, True) for stem in sorted(stems)), 0)
         self._stems_of: dict[str, tuple[str, ...]] = {}  # a class shares its words: each word's stem keys, once
 
-    def candidates(self, essay: Essay) -> Iterator[tuple[Pattern, Slot]]:
-        """The patterns (with their slot) whose filing word or text the essay has: the only ones that can match.
+    def word_starts(self, essay: Essay) -> list[int]:
+        """Where each slot's word patterns match in the essay: the union of their starts, as bits.
 
         First every word and stem of the rubric gets its positions in the essay
-        (0 when absent), so that matching looks each up in one step.
+        (0 when absent), so that matching looks each up in one step; then only
+        the patterns whose filing word the essay has are tried.
         """
         positions = essay.positions
         stem_positions = self._stem_keys.copy()
@@ -367,11 +376,21 @@ class PatternIndex:
                 stem_positions[key] |= positions[word]
         positions.update(stem_positions)
         positions.update(dict.fromkeys(self._words - essay.distinct, 0))
+        starts = [0] * self.slot_count
         for key, found in self.by_key.items():
             if positions[key]:
-                yield from found
-        text = essay.text
-        yield from ((pattern, slot) for pattern, slot in self.by_text if pattern.literal in text)
+                for keys_backwards, slot in found:
+                    starts[slot] |= _starts(positions, keys_backwards)  # the leftmost is the union's lowest bit
+        return starts
+
+    def text_places(self, essay: Essay) -> list[Place | None]:
+        """The leftmost place of each slot's patterns of other characters (None: no match, or no such pattern)."""
+        places: list[Place | None] = [None] * self.slot_count
+        for pattern, slot in self.by_text:
+            found = pattern.find(essay) if pattern.literal in essay.text else None
+            if found is not None and (places[slot] is None or found < places[slot]):
+                places[slot] = found
+        return places
 
     def _stem_keys_of(self, word: str) -> tuple[str, ...]:
         """The keys of the rubric's stems that ``word`` starts with (then kept)."""
@@ -389,15 +408,8 @@ _MAX_WORDS_KEPT = 100_000
 def find_concepts(rubric: Rubric, essay: Essay) -> tuple[ConceptResult, ...]:
     """Every concept of the rubric, found or not, with the evidence sentence."""
     index = rubric.index
-    starts = [0] * index.slot_count  # word patterns: where their matches start, as bits
-    places: list[Place | None] = [None] * index.slot_count  # patterns of other characters: their leftmost place
-    for pattern, slot in index.candidates(essay):
-        if pattern.words is not None:
-            starts[slot] |= pattern.starts(essay)  # the leftmost start of them all is the lowest bit of the union
-        else:
-            found = pattern.find(essay)
-            if found is not None and (places[slot] is None or found < places[slot]):
-                places[slot] = found
+    starts = index.word_starts(essay)
+    places = index.text_places(essay)
 
     def leftmost(slot: Slot) -> Place | None:
         place = places[slot]
@@ -435,6 +447,11 @@ def _known_script_share(words: list[str]) -> Fraction:
     return Fraction(known_letters, letters) if letters else Fraction(0)
 
 
+def _word_count(normalised: str) -> int:
+    """The words of normalised text, split at whitespace: normalising leaves single spaces only, so spaces + 1."""
+    return normalised.count(" ") + 1 if normalised else 0
+
+
 def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     """Score an essay by the rubric; say ``review`` when the machine is unsure.
 
@@ -448,7 +465,7 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     results = find_concepts(rubric, essay)
     found_points = sum((r.concept.points for r in results if r.found), Fraction(0))
     credit = min(found_points / points, Fraction(1)) if points else Fraction(0)
-    words = len(normalised.split())
+    words = _word_count(normalised)
     reasons: list[Message] = []
     rules = rubric.review
     if not any(r.found for r in results):
@@ -475,4 +492,4 @@ def _concept_line(result: ConceptResult) -> Message:
     if result.found:
         return Message(f"[found] {concept.description.en}: «{result.evidence}»",
                        f"[یافت شد] {concept.description.fa}: «{result.evidence}»")
-    return Message(f"[missing] {concept.description.en}.", f"[یافت نشد] {concept.description.fa}.")
+    return concept.missing

@@ -133,7 +133,7 @@ class ProblemSpec:
     carried_forward_credit: Fraction
     variants: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
-    @property
+    @functools.cached_property  # every student's report asks for it
     def max_score(self) -> Fraction:
         """Points possible for the problem."""
         return sum((part.points for part in self.parts), Fraction(0))

@@ -164,3 +164,37 @@ def test_word_matcher_finds_what_the_regular_expression_finds() -> None:
             assert pattern.find(essay) == (essay.text_place(match.start()) if match else None), (pattern.source, text)
             compared += match is not None
     assert len(patterns) > 1000 and compared > 500  # many patterns, hundreds of them found
+
+
+def test_index_finds_what_each_pattern_finds_alone() -> None:
+    """Through the rubric's index, every concept gets the evidence its patterns give when each is tried alone."""
+    rubrics = [load_rubric(path) for path in PROBLEMS.glob("*/rubric*.toml")]
+    texts = [normalize_text(f.read_text(encoding="utf-8")) for f in sorted(ESSAYS.iterdir())]
+    texts += [normalize_text(r.model_answer.en + " " + r.model_answer.fa) for r in rubrics]
+
+    def leftmost(essay: Essay, patterns) -> float | None:
+        places = [place for place in (p.find(essay) for p in patterns) if place is not None]
+        return min(places) if places else None
+
+    found = 0
+    for rubric in rubrics:
+        for text in texts:
+            expected = []
+            for concept in rubric.concepts:
+                match = leftmost(Essay(text), concept.any_of)
+                groups = [leftmost(Essay(text), group) for group in concept.all_of]
+                if match is None and groups and all(g is not None for g in groups):
+                    match = groups[-1]
+                expected.append(None if match is None else Essay(text).evidence(match))
+            assert [r.evidence for r in find_concepts(rubric, Essay(text))] == expected
+            found += sum(e is not None for e in expected)
+    assert found > 100  # many concepts found, in many essays
+
+
+@pytest.mark.parametrize("text", ["", "word", " a\tb\n\nc \u00a0d\u200c e\u2028f\x1cg  ", "ب\u200cا  ,، x\r\ny"])
+def test_word_count_is_whitespace_split(text) -> None:
+    """An essay's word count (for review) is that of splitting its normalised text at whitespace."""
+    from grader.rubric import _word_count
+
+    normalised = normalize_text(text)
+    assert _word_count(normalised) == len(normalised.split())
