@@ -41,12 +41,15 @@ def numbers_close(student: Fraction, expected: Fraction, tolerance: Tolerance) -
     """Whether two exact numbers agree within the tolerance (exactly when it is zero)."""
     # Most comparisons are of equal numbers, or under no tolerance: decided on the (lowest) terms, without
     # Fraction's operators, which go through the numbers ABCs (a class makes hundreds of thousands of these).
-    if student.numerator == expected.numerator and student.denominator == expected.denominator:
+    a, b, c, d = student.numerator, student.denominator, expected.numerator, expected.denominator
+    if a == c and b == d:
         return True
     if not (tolerance.abs or tolerance.rel):
         return False
-    difference = abs(student - expected)
-    return difference <= tolerance.abs or difference <= tolerance.rel * abs(expected)
+    # The difference is gap / (b·d); each bound is compared on integers, multiplied out.
+    gap = abs(a * d - c * b)
+    return (gap * tolerance.abs.denominator <= tolerance.abs.numerator * b * d
+            or gap * tolerance.rel.denominator <= tolerance.rel.numerator * abs(c) * b)
 
 
 def matrix_size(matrix: Any) -> tuple[int, int]:

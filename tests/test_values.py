@@ -360,3 +360,24 @@ def test_format_number_is_exact(value):
 def test_boolean_accepts_arabic_keyboard_letters(word, expected) -> None:
     """Yes/no words typed with Arabic yeh/kaf read like their Persian spellings."""
     assert parse_boolean(word) is expected
+
+
+def test_numbers_close_is_the_tolerance_on_the_exact_difference() -> None:
+    """Numbers are close when |a − b| ≤ abs or ≤ rel·|b|, computed exactly, for every tolerance."""
+    import random
+
+    from grader.compare import numbers_close
+    from grader.spec import Tolerance
+
+    rng = random.Random(7)
+    close = 0
+    for _ in range(20_000):
+        expected = Fraction(rng.randint(-50, 50), rng.randint(1, 12))
+        student = expected + Fraction(rng.randint(-3, 3), rng.randint(40, 400)) if rng.random() < 0.5 else \
+            Fraction(rng.randint(-50, 50), rng.randint(1, 12))
+        tolerance = Tolerance(rel=Fraction(rng.choice([0, 1, 5, 10]), 1000), abs=Fraction(rng.choice([0, 1, 2]), 100))
+        difference = abs(student - expected)
+        assert numbers_close(student, expected, tolerance) == (
+            difference <= tolerance.abs or difference <= tolerance.rel * abs(expected))
+        close += numbers_close(student, expected, tolerance)
+    assert 1000 < close < 19_000  # both outcomes are tested, often
