@@ -51,15 +51,16 @@ def normalize_letters(text: str) -> str:
 
 # Arabic diacritics (fatha, kasra, tanwin, shadda, sukun, superscript alef...) and tatweel.
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-# Zero-width non-joiner, joiner, direction marks, BOM, non-breaking and other odd spaces.
-_SPACES = re.compile("[\u200c\u200d\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+# Zero-width non-joiner, joiner and space, and the BOM: word breaks that are not whitespace to str.split
+# (NFKC has already made the non-breaking and other odd spaces plain ones).
+_ZERO_WIDTH = ("\u200c", "\u200d", "\u200b", "\ufeff")
+# Direction marks, embeddings and isolates: deleted.
 _MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _PUNCTUATION = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "«": '"', "»": '"', "ـ": ""})
 # The marks and the diacritics are both deleted, and the three tables map disjoint characters
 # to characters none of them maps again: one pass of each does what the passes one by one do.
 _DELETED = re.compile(f"{_MARKS.pattern}|{_DIACRITICS.pattern}")
 _translate_characters = _translator({**_DIGITS, **_LETTERS, **_PUNCTUATION})
-_OTHER_WHITESPACE = re.compile(r"\s{2,}|[^\S ]")  # a single plain space is left alone: no copying for it
 
 
 @functools.lru_cache(maxsize=64)  # an essay is normalised for its rubric, then again for its result's text
@@ -73,9 +74,10 @@ def normalize_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     text = _DELETED.sub("", text)
-    text = _SPACES.sub(" ", text)
+    for mark in _ZERO_WIDTH:
+        text = text.replace(mark, " ")  # in C, and no copy when there is none
     text = _translate_characters(text)
-    return _OTHER_WHITESPACE.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()  # str.split's whitespace is the regular expressions' \s
 
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:

@@ -33,3 +33,29 @@ def test_normalising_twice_changes_nothing() -> None:
     """The normaliser is idempotent."""
     text = "شبكه‌هاي كپسولي ۱۲ Capsule، ؟"
     assert normalize_text(normalize_text(text)) == normalize_text(text)
+
+
+def test_whitespace_is_that_of_the_regular_expressions() -> None:
+    """Random text of every kind of space, joiner, mark and letter normalises as the earlier passes of
+    regular expressions did: zero-width and odd spaces become one space, runs collapse, ends are stripped."""
+    import random
+    import re
+    import unicodedata
+
+    from grader import text
+
+    odd_spaces = re.compile("[\u200c\u200d\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]+")
+    other_whitespace = re.compile(r"\s{2,}|[^\S ]")
+
+    def by_regular_expressions(value: str) -> str:
+        value = text._DELETED.sub("", unicodedata.normalize("NFKC", value))
+        value = text._translate_characters(odd_spaces.sub(" ", value))
+        return other_whitespace.sub(" ", value).strip().casefold()
+
+    alphabet = ("a", "B", "ب", "ي", "۳", "ـ", "َ", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85",
+                "\u00a0", "\u1680", "\u2000", "\u2007", "\u200a", "\u200b", "\u200c", "\u200d", "\u200e", "\u2028",
+                "\u2029", "\u202f", "\u205f", "\u3000", "\ufeff", "«", "،", "ß")
+    generator = random.Random(3)
+    for _ in range(3000):
+        value = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 14)))
+        assert normalize_text(value) == by_regular_expressions(value), repr(value)
