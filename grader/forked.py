@@ -1,10 +1,11 @@
-"""Work split over forked processes: the reports a class run writes one file per student.
+"""Work shared with forked processes: the reports a class run writes one file per student.
 
 A forked child starts with a copy of the parent's memory, so the graded class
-reaches it without being pickled; each child takes one slice of the students
-and writes their files itself, while the parent goes on with the class-wide
-reports. Where ``fork`` is not the way processes start (Windows, macOS), the
-work runs in the parent.
+reaches it without being pickled. The students are taken in small chunks from
+a shared counter: the children start at once, the parent goes on with the
+class-wide reports, then joins in on the chunks still left, so no process
+waits while another has work. Where ``fork`` is not the way processes start
+(Windows, macOS), the work runs in the parent.
 """
 
 from __future__ import annotations
@@ -16,32 +17,53 @@ from collections.abc import Callable
 from grader.errors import GraderError
 from grader.heap import keep, long_lived
 
+CHUNK = 64
+"""Items a process takes at a time (for feedback files, some 50 ms of work)."""
 
-def start_in_forks(work: Callable[[int, int], None], processes: int) -> Callable[[], None]:
-    """Start ``work(index, processes)`` for each index in its own forked process, beside this one.
+
+def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
+                   chunk: int = CHUNK) -> Callable[[], None]:
+    """Start ``processes`` forked processes doing ``work(start, stop)`` over chunks of ``range(count)``.
 
     Args:
-        work: Does slice ``index`` of ``processes`` slices.
-        processes: How many processes; with none (or without fork) the work is done here, at once.
+        work: Does the items ``start`` to ``stop`` (exclusive).
+        count: How many items there are.
+        processes: How many processes beside this one; with none (or without fork) all the work is done
+            here, at once.
+        chunk: Items taken at a time.
 
     Returns:
-        A function that waits for the processes and raises GraderError when one failed.
+        A function that does the chunks no process has taken yet, waits for the processes, and raises
+        GraderError when one of them failed.
     """
     if processes < 1 or sys.platform != "linux":
-        work(0, 1)
+        for start in range(0, count, chunk):
+            work(start, min(start + chunk, count))
         return lambda: None
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=work, args=(index, processes), daemon=True) for index in range(processes)]
+    taken = context.Value("q", 0)  # the first item no process has taken yet (shared, with its lock)
+
+    def take_chunks() -> None:
+        while True:
+            with taken.get_lock():
+                start = taken.value
+                taken.value = min(start + chunk, count)
+            if start >= count:
+                return
+            work(start, min(start + chunk, count))
+
+    children = [context.Process(target=take_chunks, daemon=True) for _ in range(processes)]
     with long_lived():
         keep()  # the children need not walk (and copy) what they inherit
         for child in children:
             child.start()
 
-    def wait() -> None:
+    def finish() -> None:
+        take_chunks()
         for child in children:
             child.join()
         failed = [child.exitcode for child in children if child.exitcode != 0]
         if failed:  # the child has printed its traceback
             raise GraderError(f"writing the feedback files failed in a worker process (exit code {failed[0]})")
 
-    return wait
+    return finish

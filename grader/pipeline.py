@@ -126,7 +126,7 @@ def _run_class(submissions: tuple[SubmissionFolder, ...],
 def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: RunOptions) -> list[Path]:
     """Write every report ``options.formats`` asks for; returns the files written."""
     # The writers bring pandas, openpyxl and matplotlib: imported only when reports are written.
-    from grader.forked import start_in_forks
+    from grader.forked import share_in_forks
     from grader.reporting.feedback_files import feedback_paths, write_feedback_files
     from grader.reporting.excel import write_xlsx
     from grader.reporting.files import write_atomic, write_csv_reports
@@ -140,13 +140,15 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
     written: list[Path] = []
     feedback_written: Callable[[], None] = lambda: None
     if Format.FEEDBACK in options.formats:
-        def write_feedback(index: int, count: int) -> None:
+        def write_feedback(start: int, stop: int) -> None:
             views = (student_view(r, problems, options.course.reveal, options.lang, expected(r.student_id))
-                     for r in batch.submissions[index::count])  # one at a time: views need not be held at once
+                     for r in batch.submissions[start:stop])  # one at a time: views need not be held at once
             write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
 
-        # Written in other processes (a file per student adds up) while this one does the class-wide reports.
-        feedback_written = start_in_forks(write_feedback, _report_processes(options, len(batch.submissions)))
+        # Written in other processes (a file per student adds up) while this one does the class-wide reports,
+        # then by this one too, until every student's are written.
+        feedback_written = share_in_forks(write_feedback, len(batch.submissions),
+                                          _report_processes(options, len(batch.submissions)))
     if Format.CSV in options.formats:
         similar = similar_essays(batch, exclude=options.similarity_exclude)
         written += write_csv_reports(batch, options.out, options.lang, similar)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 import grader.pipeline as pipeline
 from grader.course import Course
 from grader.errors import GraderError
-from grader.forked import start_in_forks
+from grader.forked import share_in_forks
 from grader.isolation import Limits
 from grader.pipeline import Format, RunOptions, run_class
 from grader.problems import load_problems
@@ -81,33 +83,47 @@ def test_feedback_written_in_forked_processes_is_identical(tmp_path, problems, m
     assert len(runs[0]) == 2 * len(submissions) and runs[0] == runs[1]
 
 
-def test_forked_slices_each_run_once(tmp_path) -> None:
-    """Every slice of the work runs exactly once, in its own process, and waiting returns when all are done."""
-    def work(index: int, count: int) -> None:
-        (tmp_path / f"{index}-of-{count}-{os.getpid()}").write_text("done")
-
-    start_in_forks(work, 3)()
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert [name.rsplit("-", 1)[0] for name in names] == ["0-of-3", "1-of-3", "2-of-3"]
-    assert str(os.getpid()) not in {name.rsplit("-", 1)[1] for name in names}
+def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Poll until ``condition()`` holds (the forked processes have started their work)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the forked processes did not start"
+        time.sleep(0.01)
 
 
-def test_failed_forked_slice_is_an_error(tmp_path) -> None:
-    """A slice that fails in its process makes waiting raise a GraderError, not pass silently."""
-    def work(index: int, count: int) -> None:
-        if index == 1:
+def test_shared_chunks_each_run_once(tmp_path) -> None:
+    """Every chunk of the work runs exactly once, in the forked processes or this one, and finishing returns
+    when all are done."""
+    def work(start: int, stop: int) -> None:
+        (tmp_path / f"{start}-{stop}-{os.getpid()}").write_text("done")
+
+    finish = share_in_forks(work, 1000, 3, chunk=7)
+    wait_for(lambda: any(not p.name.endswith(f"-{os.getpid()}") for p in tmp_path.iterdir()))
+    finish()
+    chunks = sorted(tuple(int(n) for n in p.name.split("-")[:2]) for p in tmp_path.iterdir())
+    assert chunks == [(start, min(start + 7, 1000)) for start in range(0, 1000, 7)]
+
+
+def test_failed_forked_chunk_is_an_error(tmp_path) -> None:
+    """A chunk that fails in a forked process makes finishing raise a GraderError, not pass silently."""
+    parent = os.getpid()
+
+    def work(start: int, stop: int) -> None:
+        if os.getpid() != parent:
+            (tmp_path / f"failed-{os.getpid()}").write_text("")
             raise OSError("disk full")
 
-    wait = start_in_forks(work, 2)
+    finish = share_in_forks(work, 100, 2, chunk=1)
+    wait_for(lambda: any(tmp_path.iterdir()))
     with pytest.raises(GraderError, match="exit code 1"):
-        wait()
+        finish()
 
 
 def test_no_processes_runs_the_work_here(tmp_path) -> None:
-    """With no processes asked for, the work is done at once, in this process, as one slice."""
+    """With no processes asked for, the work is done at once, in this process, chunk by chunk."""
     seen: list[tuple[int, int, int]] = []
-    start_in_forks(lambda index, count: seen.append((index, count, os.getpid())), 0)
-    assert seen == [(0, 1, os.getpid())]
+    share_in_forks(lambda start, stop: seen.append((start, stop, os.getpid())), 150, 0)
+    assert seen == [(0, 64, os.getpid()), (64, 128, os.getpid()), (128, 150, os.getpid())]
 
 
 def count_grading(monkeypatch) -> list[str]:
