@@ -20,6 +20,9 @@ from grader.results import BatchResult
 from grader.text import normalize_text
 
 SHINGLE_WORDS = 5
+MIN_WORDS = 40
+"""Shortest text compared: one or two sentences on the same point coincide without anyone copying
+(a class's short explanations would fill the report with pairs that mean nothing)."""
 THRESHOLD = Fraction(2, 5)
 """Jaccard similarity of the shingle sets from which a pair is reported."""
 MAX_BUCKET = 50
@@ -193,7 +196,8 @@ def _exact(found: list[np.ndarray], candidates: np.ndarray, threshold: Fraction
 
 def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXCLUDED,
                    threshold: Fraction = THRESHOLD) -> tuple[SimilarPair, ...]:
-    """Pairs of essays whose shingle sets have a Jaccard similarity of at least ``threshold``.
+    """Pairs of essays (of ``MIN_WORDS`` words or more) whose shingle sets have a Jaccard similarity of at
+    least ``threshold``.
 
     Candidate pairs come from MinHash signatures split into bands (pairs at
     the threshold share a band with probability above 0.99), so the cost grows
@@ -206,8 +210,9 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
         if result.student_id in exclude:
             continue
         for part in result.parts:
-            if part.text:
-                texts[(part.problem, part.part)][result.student_id] = part.text  # results hold essays normalised
+            # Results hold essays normalised: their words are separated by single spaces.
+            if part.text and part.text.count(" ") + 1 >= MIN_WORDS:
+                texts[(part.problem, part.part)][result.student_id] = part.text
     essays: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     for key, by_student in texts.items():
         hashes = _shingle_hashes_of(list(by_student.values()))

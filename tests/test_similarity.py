@@ -8,7 +8,7 @@ import numpy as np
 
 from grader.results import BatchResult, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus
 from grader.similarity import (
-    _BASE, _WORD_HASHES, SHINGLE_WORDS, TEXTS_AT_ONCE, THRESHOLD, _exact, _shingle_hashes_of, shingles, similar_essays,
+    _BASE, _WORD_HASHES, MIN_WORDS, SHINGLE_WORDS, TEXTS_AT_ONCE, THRESHOLD, _exact, _shingle_hashes_of, shingles, similar_essays,
 )
 from tests.conftest import ROOT
 
@@ -99,3 +99,12 @@ def test_shingles_of_many_texts_are_those_of_each_text() -> None:
     assert len(found) == len(texts)
     assert all(hashes.tolist() == by_hand(text) for hashes, text in zip(found, texts))
     assert sum(1 for hashes in found if hashes.size == 0) > 100  # texts under five words have none
+
+
+def test_short_texts_are_not_compared() -> None:
+    """Two identical texts under MIN_WORDS words are not a pair; two identical texts of MIN_WORDS words are."""
+    words = read("q1_en_strong.txt").split()
+    short, long = " ".join(words[:MIN_WORDS - 1]), " ".join(words[:MIN_WORDS])
+    assert similar_essays(batch_of({"s1": short, "s2": short}), exclude=()) == ()
+    assert [(p.student_a, p.student_b) for p in similar_essays(batch_of({"s1": long, "s2": long}), exclude=())] \
+        == [("s1", "s2")]
