@@ -18,7 +18,7 @@ from typing import Any
 
 from grader.errors import SpecError
 from grader.results import Message, Verdict
-from grader.text import normalize_text
+from grader.text import normalize_text, word_count
 from grader.toml_files import read_toml
 
 _GAP = r"(?:\W+\w+){0,2}?\W+"  # up to two other words between a pattern's words
@@ -447,11 +447,6 @@ def _known_script_share(words: list[str]) -> Fraction:
     return Fraction(known_letters, letters) if letters else Fraction(0)
 
 
-def _word_count(normalised: str) -> int:
-    """The words of normalised text, split at whitespace: normalising leaves single spaces only, so spaces + 1."""
-    return normalised.count(" ") + 1 if normalised else 0
-
-
 def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     """Score an essay by the rubric; say ``review`` when the machine is unsure.
 
@@ -465,7 +460,7 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     results = find_concepts(rubric, essay)
     found_points = sum((r.concept.points for r in results if r.found), Fraction(0))
     credit = min(found_points / points, Fraction(1)) if points else Fraction(0)
-    words = _word_count(normalised)
+    words = word_count(normalised)
     reasons: list[Message] = []
     rules = rubric.review
     if not any(r.found for r in results):

@@ -17,7 +17,7 @@ import numpy as np
 
 from grader.report_formats import DEFAULT_EXCLUDED
 from grader.results import BatchResult
-from grader.text import normalize_text
+from grader.text import normalize_text, word_count
 
 SHINGLE_WORDS = 5
 MIN_WORDS = 40
@@ -210,8 +210,7 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
         if result.student_id in exclude:
             continue
         for part in result.parts:
-            # Results hold essays normalised: their words are separated by single spaces.
-            if part.text and part.text.count(" ") + 1 >= MIN_WORDS:
+            if part.text and word_count(part.text) >= MIN_WORDS:  # results hold essays normalised
                 texts[(part.problem, part.part)][result.student_id] = part.text
     essays: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     for key, by_student in texts.items():

@@ -80,6 +80,11 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split()).casefold()  # str.split's whitespace is the regular expressions' \s
 
 
+def word_count(normalised: str) -> int:
+    """The words of normalised text, split at whitespace: normalising leaves single spaces only, so spaces + 1."""
+    return normalised.count(" ") + 1 if normalised else 0
+
+
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate most like ``word`` (for "did you mean ...?" hints), if any is close."""
     matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)

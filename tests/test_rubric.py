@@ -190,11 +190,3 @@ def test_index_finds_what_each_pattern_finds_alone() -> None:
             found += sum(e is not None for e in expected)
     assert found > 100  # many concepts found, in many essays
 
-
-@pytest.mark.parametrize("text", ["", "word", " a\tb\n\nc \u00a0d\u200c e\u2028f\x1cg  ", "ب\u200cا  ,، x\r\ny"])
-def test_word_count_is_whitespace_split(text) -> None:
-    """An essay's word count (for review) is that of splitting its normalised text at whitespace."""
-    from grader.rubric import _word_count
-
-    normalised = normalize_text(text)
-    assert _word_count(normalised) == len(normalised.split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.text import normalize_text
+from grader.text import normalize_text, word_count
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -59,3 +59,10 @@ def test_whitespace_is_that_of_the_regular_expressions() -> None:
     for _ in range(3000):
         value = "".join(generator.choice(alphabet) for _ in range(generator.randint(0, 14)))
         assert normalize_text(value) == by_regular_expressions(value), repr(value)
+
+
+@pytest.mark.parametrize("text", ["", "word", " a\tb\n\nc \u00a0d\u200c e\u2028f\x1cg  ", "ب\u200cا  ,، x\r\ny"])
+def test_word_count_is_whitespace_split(text) -> None:
+    """An essay's word count (for review) is that of splitting its normalised text at whitespace."""
+    normalised = normalize_text(text)
+    assert word_count(normalised) == len(normalised.split())
