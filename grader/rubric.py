@@ -262,6 +262,7 @@ def load_rubric(file: Path) -> Rubric:
 
 @functools.lru_cache(maxsize=64)  # resolving a path is a system call per component; solvers ask per answer
 def _resolved(file: Path) -> Path:
+    """The absolute path of a rubric file, links resolved (the key its parsed rubric is kept under)."""
     return file.resolve()
 
 
