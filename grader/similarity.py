@@ -212,10 +212,9 @@ def similar_essays(batch: BatchResult, *, exclude: tuple[str, ...] = DEFAULT_EXC
         for part in result.parts:
             if part.text and word_count(part.text) >= MIN_WORDS:  # results hold essays normalised
                 texts[(part.problem, part.part)][result.student_id] = part.text
-    essays: dict[tuple[str, str], dict[str, np.ndarray]] = {}
-    for key, by_student in texts.items():
-        hashes = _shingle_hashes_of(list(by_student.values()))
-        essays[key] = {student: found for student, found in zip(by_student, hashes) if found.size}
+    # Every text compared has MIN_WORDS words, so shingles: none is left with an empty set.
+    essays = {key: dict(zip(by_student, _shingle_hashes_of(list(by_student.values()))))
+              for key, by_student in texts.items()}
     pairs = []
     for (problem, part), by_student in sorted(essays.items()):
         students = sorted(by_student)
