@@ -208,14 +208,14 @@ class Pattern:
         return re.compile(self.source)
 
     @functools.cached_property
-    def _keys_backwards(self) -> tuple[str, ...]:
+    def keys_backwards(self) -> tuple[str, ...]:
         """The words as keys of :class:`_Positions` (a stem with its ``*``), last first."""
         assert self.words is not None, "a pattern of other characters is matched by its regular expression"
         return tuple(_key(word, prefix) for word, prefix in reversed(self.words))
 
     def starts(self, essay: Essay) -> int:
         """The word positions where a match of this word pattern starts, as the set bits of an integer."""
-        return _starts(essay.positions, self._keys_backwards)
+        return _starts(essay.positions, self.keys_backwards)
 
     def find(self, essay: Essay) -> Place | None:
         """The place of the leftmost match in the essay, or None."""
@@ -352,7 +352,7 @@ class PatternIndex:
                     words.update(exact)
                     stems.update(word for word, prefix in pattern.words if prefix)
                     key = max(exact, key=len) if exact else _key(max((w for w, _ in pattern.words), key=len), True)
-                    by_key.setdefault(key, []).append((pattern._keys_backwards, slot))
+                    by_key.setdefault(key, []).append((pattern.keys_backwards, slot))
                 slot += 1
         self.slot_count = slot
         self.by_key = {key: tuple(found) for key, found in by_key.items()}
