@@ -96,6 +96,17 @@ def test_check_of_a_folder_named_in_other_bytes_prints_on_a_strict_terminal(tmp_
     assert b"Submission bad\\xffid" in result.stdout and b"bad\\xffid/answers.toml" in result.stdout
 
 
+def test_check_imports_no_numpy_nor_pandas() -> None:
+    """`grade check` of the answer key loads neither NumPy nor pandas (their start-up time would count)."""
+    code = ("import sys; from grader.cli import main\n"
+            "try:\n    main(['check', sys.argv[1], '--problems', sys.argv[2]])\n"
+            "except SystemExit as end:\n    assert not end.code, end.code\n"
+            "print(sorted(m for m in ('numpy', 'pandas') if m in sys.modules), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, str(SUBMISSIONS / "answer-key"), str(PROBLEMS)],
+                            capture_output=True, text=True, check=True)
+    assert "avg_kernel" in result.stdout and result.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_usage_errors_exit_2(runner, tmp_path) -> None:
     """A path that does not exist, or a class folder given to `check`, is a usage error (exit 2)."""
     assert runner.invoke(main, ["check", str(tmp_path / "nope")]).exit_code == 2
