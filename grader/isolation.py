@@ -11,7 +11,6 @@ from __future__ import annotations
 import resource
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,7 +91,7 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
     """
     import multiprocessing  # imported when a class is graded, not for `grade check` (its start-up time counts)
 
-    from pebble import ProcessExpired, ProcessPool
+    from pebble import ProcessExpired, ProcessPool  # its timeouts raise TimeoutError (concurrent.futures' own, 3.11+)
 
     todo = list(submissions)
     size = max(1, min(CHUNK, len(todo) // (workers * 4) or 1))
@@ -113,7 +112,7 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         for chunk, future in scheduled:
             try:
                 results = future.result()
-            except (FutureTimeout, ProcessExpired):
+            except (TimeoutError, ProcessExpired):
                 results = [_alone(submission, schedule([submission]), problems, answers_file)
                            for submission in chunk] if len(chunk) > 1 else \
                     [_failed(chunk[0], future, problems, answers_file)]
@@ -130,7 +129,7 @@ def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, .
 
     try:
         return future.result()[0]
-    except (FutureTimeout, ProcessExpired):
+    except (TimeoutError, ProcessExpired):
         return _failed(submission, future, problems, answers_file)
 
 
@@ -141,7 +140,7 @@ def _failed(submission: SubmissionFolder, future: Any, problems: tuple[Problem, 
 
     try:
         future.result()
-    except FutureTimeout:
+    except TimeoutError:
         return error_result(submission.student_id, answers_file, problems, TIMED_OUT)
     except ProcessExpired:
         pass
