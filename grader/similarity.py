@@ -7,9 +7,8 @@ thousands costs about one pass over its essays.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -75,39 +74,85 @@ def _shingle_hashes_of(texts: list[str], size: int = SHINGLE_WORDS) -> list[np.n
     from one text into the next are then left out.
     """
     found: list[np.ndarray] = []
-    for first in range(0, len(texts), TEXTS_AT_ONCE):  # a bounded memory, and the word hashes' cap checked
-        if len(_WORD_HASHES) > MAX_WORDS_KEPT:
-            _WORD_HASHES.clear()
-        words = [text.split() for text in texts[first:first + TEXTS_AT_ONCE]]
-        ends = np.cumsum([len(text_words) for text_words in words]).tolist()
-        word_hashes = np.fromiter(map(_WORD_HASHES.__getitem__, itertools.chain.from_iterable(words)),
-                                  dtype=np.uint64, count=ends[-1])
+    for chunk in _chunks(texts):
+        word_hashes = _word_hashes(chunk)
+        # A normalised text's words are parted by single spaces; an empty text counts one empty word.
+        ends = np.cumsum([text.count(" ") + 1 for text in chunk]).tolist()
         count = len(word_hashes) - size + 1
         combined = np.zeros(max(count, 0), dtype=np.uint64)
         with np.errstate(over="ignore"):  # arithmetic modulo 2**64 is the hash
             for offset in range(size):
                 combined = combined * _BASE + word_hashes[offset:offset + len(combined)]
-        for start, end in zip([0, *ends[:-1]], ends):
-            found.append(_distinct(combined[start:end - size + 1]) if end - start >= size
+        for text, start, end in zip(chunk, [0, *ends[:-1]], ends):
+            found.append(_distinct(combined[start:end - size + 1]) if text and end - start >= size
                          else np.empty(0, dtype=np.uint64))
     return found
 
 
-TEXTS_AT_ONCE = 1000
-"""Texts whose shingles :func:`_shingle_hashes_of` computes together (their word hashes take a few MB)."""
+CHARS_AT_ONCE = 1 << 19
+"""Characters of text :func:`_shingle_hashes_of` hashes together (a few arrays of 8 bytes each): a bounded
+memory, however long the essays."""
 
 
-class _WordHashes(dict[str, int]):
-    """Each word's 64-bit hash, computed once: a known word is looked up without leaving C."""
+def _chunks(texts: list[str]) -> Iterator[list[str]]:
+    """The texts in runs of about ``CHARS_AT_ONCE`` characters (a longer text is a run of its own)."""
+    chunk: list[str] = []
+    chars = 0
+    for text in texts:
+        if chunk and chars + len(text) > CHARS_AT_ONCE:
+            yield chunk
+            chunk, chars = [], 0
+        chunk.append(text)
+        chars += len(text) + 1
+    if chunk:
+        yield chunk
 
-    def __missing__(self, word: str) -> int:
-        value = self[word] = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-        return value
+
+_WORD_BASE = 0x100000001B3  # odd, so invertible modulo 2**64: a word's hash is a difference of prefix sums
+_WORD_BASE_INVERSE = pow(_WORD_BASE, -1, 2**64)
+_MIX = (0xBF58476D1CE4E5B9, 0x94D049BB133111EB)
 
 
-_WORD_HASHES = _WordHashes()
-MAX_WORDS_KEPT = 1 << 18
-"""Words whose hashes are kept (then forgotten, so a class of odd words cannot fill the memory)."""
+def word_hash(word: str) -> int:
+    """A word's 64-bit hash: the polynomial of its UTF-8 bytes modulo 2**64, then mixed (SplitMix64's finish).
+
+    The definition :func:`_word_hashes` computes for every word at once.
+    """
+    value = 0
+    for byte in word.encode("utf-8"):
+        value = (value * _WORD_BASE + byte) % 2**64
+    value = ((value ^ value >> 30) * _MIX[0]) % 2**64
+    value = ((value ^ value >> 27) * _MIX[1]) % 2**64
+    return value ^ value >> 31
+
+
+def _word_hashes(texts: list[str]) -> np.ndarray:
+    """:func:`word_hash` of each word of the normalised texts, end to end, computed in NumPy (not word by word).
+
+    With ``a`` the bytes and ``B`` the base, the bytes ``s`` to ``e`` hash to
+    ``B**e * (S[e] - S[s - 1])`` where ``S`` sums ``a[i] * B**-i``: one
+    cumulative sum gives every word's hash.
+    """
+    data = np.frombuffer(" ".join(texts).encode("utf-8"), dtype=np.uint8)
+    size = len(data)
+    if not size:
+        return np.zeros(1, dtype=np.uint64)  # one empty text: one empty word
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64
+        inverse_powers = np.cumprod(np.full(size, _WORD_BASE_INVERSE, dtype=np.uint64), dtype=np.uint64)
+        sums = np.cumsum(data * inverse_powers, dtype=np.uint64) * np.uint64(_WORD_BASE)  # B**-i: shifted by one
+        spaces = np.flatnonzero(data == ord(" "))
+        starts, lasts = np.concatenate(([0], spaces + 1)), np.concatenate((spaces, [size])) - 1
+        empty = lasts < starts
+        before = np.where(starts > 0, sums[np.maximum(starts - 1, 0)], np.uint64(0))
+        powers = np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64), dtype=np.uint64)  # B**(i + 1)
+        value = (sums[np.maximum(lasts, 0)] - before) * powers[np.maximum(lasts, 0)] * np.uint64(_WORD_BASE_INVERSE)
+        value[empty] = 0
+        value ^= value >> np.uint64(30)
+        value *= np.uint64(_MIX[0])
+        value ^= value >> np.uint64(27)
+        value *= np.uint64(_MIX[1])
+        value ^= value >> np.uint64(31)
+    return value
 
 
 def _signatures(found: list[np.ndarray]) -> np.ndarray:

@@ -8,7 +8,8 @@ import numpy as np
 
 from grader.results import BatchResult, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus
 from grader.similarity import (
-    _BASE, _WORD_HASHES, MIN_WORDS, SHINGLE_WORDS, TEXTS_AT_ONCE, THRESHOLD, _exact, _shingle_hashes_of, shingles, similar_essays,
+    _BASE, CHARS_AT_ONCE, MIN_WORDS, SHINGLE_WORDS, THRESHOLD, _exact, _shingle_hashes_of, _word_hashes, shingles,
+    similar_essays, word_hash,
 )
 from tests.conftest import ROOT
 
@@ -83,15 +84,16 @@ def test_no_likely_candidates_means_no_pairs() -> None:
 def test_shingles_of_many_texts_are_those_of_each_text() -> None:
     """Hashing many texts at once (across chunks, with short and empty texts) gives each text's own shingles."""
     words = read("q1_en_strong.txt").split()
-    texts = [" ".join(words[i % 40:i % 40 + i % 23]) for i in range(TEXTS_AT_ONCE + 30)]  # 0 to 22 words
+    texts = [" ".join(words[i % 40:i % 40 + i % 23]) for i in range(CHARS_AT_ONCE // 20)]  # 0 to 22 words
+    assert sum(map(len, texts)) > 2 * CHARS_AT_ONCE  # three chunks or more
 
     def by_hand(text: str) -> list[int]:  # the polynomial of each 5-word window, modulo 2**64
-        hashes = [_WORD_HASHES[word] for word in text.split()]
+        hashes = [word_hash(word) for word in text.split()]
         windows = set()
         for start in range(len(hashes) - SHINGLE_WORDS + 1):
             value = 0
-            for word_hash in hashes[start:start + SHINGLE_WORDS]:
-                value = (value * int(_BASE) + word_hash) % 2**64
+            for hashed in hashes[start:start + SHINGLE_WORDS]:
+                value = (value * int(_BASE) + hashed) % 2**64
             windows.add(value)
         return sorted(windows)
 
@@ -99,6 +101,18 @@ def test_shingles_of_many_texts_are_those_of_each_text() -> None:
     assert len(found) == len(texts)
     assert all(hashes.tolist() == by_hand(text) for hashes, text in zip(found, texts))
     assert sum(1 for hashes in found if hashes.size == 0) > 100  # texts under five words have none
+
+
+def test_word_hashes_at_once_are_each_words_own() -> None:
+    """Hashing the words of many texts at once (Persian, English, empty texts, one-letter words) gives word_hash of each."""
+    texts = [read("q1_fa_strong.txt"), "", "a", "x y", read("q1_en_strong.txt"), "", "ء ب‌پ 12 ۳۴"]
+    texts = [" ".join(text.split()) for text in texts]  # normalised: single spaces
+    words = [word for text in texts for word in (text.split(" ") if text else [""])]
+    found = _word_hashes(texts).tolist()
+    assert len(found) == len(words) > 500
+    assert [value for value, word in zip(found, words) if word] == [word_hash(word) for word in words if word]
+    assert len({word_hash(word) for word in words}) == len(set(words))  # no two words alike
+    assert _word_hashes([""]).tolist() == [0] and shingles("") == frozenset()
 
 
 def test_short_texts_are_not_compared() -> None:
