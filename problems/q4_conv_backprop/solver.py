@@ -52,6 +52,13 @@ class Setup:
     head: str
     upstream: Fraction
 
+    def __hash__(self) -> int:  # kept: the solver's caches hash a Setup on each of a table's five solves
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> int:
+        return hash((self.X, self.F, self.stride, self.padding, self.head, self.upstream))
+
     @property
     def out_size(self) -> tuple[int, int]:
         """Rows and columns of O."""
