@@ -7,6 +7,7 @@ import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -36,6 +37,22 @@ class Lang(enum.StrEnum):
 
     EN = "en"
     FA = "fa"
+
+
+def exact_sum(values: Iterable[Fraction]) -> Fraction:
+    """The exact sum of Fractions, added on their integer terms and reduced once.
+
+    ``sum`` adds Fraction by Fraction, each addition reduced through the
+    numbers ABCs: a class's reports make millions of these sums of scores.
+    """
+    numerator, denominator = 0, 1
+    for value in values:
+        top, bottom = value.numerator, value.denominator
+        if bottom == denominator:
+            numerator += top
+        else:
+            numerator, denominator = numerator * bottom + top * denominator, denominator * bottom
+    return Fraction(numerator, denominator)
 
 
 @dataclass(frozen=True)
@@ -121,12 +138,12 @@ class ProblemResult:
     @functools.cached_property
     def score(self) -> Fraction:
         """Points given over all parts."""
-        return sum((p.score for p in self.parts), Fraction(0))
+        return exact_sum(p.score for p in self.parts)
 
     @functools.cached_property
     def max_score(self) -> Fraction:
         """Points possible over all parts."""
-        return sum((p.max_score for p in self.parts), Fraction(0))
+        return exact_sum(p.max_score for p in self.parts)
 
 
 @dataclass(frozen=True)
@@ -154,7 +171,7 @@ class SubmissionResult:
     @functools.cached_property
     def total(self) -> Fraction:
         """Points given over all problems (computed once: reports ask for it often)."""
-        return sum((p.score for p in self.problems), Fraction(0))
+        return exact_sum(p.score for p in self.problems)
 
     @property
     def parts(self) -> tuple[PartResult, ...]:
@@ -173,4 +190,4 @@ class BatchResult:
     @property
     def max_total(self) -> Fraction:
         """Points possible for the whole assignment."""
-        return sum(self.max_scores.values(), Fraction(0))
+        return exact_sum(self.max_scores.values())

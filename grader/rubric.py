@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import SpecError
-from grader.results import Message, Verdict
+from grader.results import Message, Verdict, exact_sum
 from grader.text import normalize_text, word_count
 from grader.toml_files import read_toml
 
@@ -459,7 +459,7 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     normalised = normalize_text(text)
     essay = Essay(normalised)
     results = find_concepts(rubric, essay)
-    found_points = sum((r.concept.points for r in results if r.found), Fraction(0))
+    found_points = exact_sum(r.concept.points for r in results if r.found)
     credit = min(found_points / points, Fraction(1)) if points else Fraction(0)
     words = word_count(normalised)
     reasons: list[Message] = []

@@ -150,3 +150,17 @@ def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
         files.write_csv_reports(batch, tmp_path, lang)
         expected = parts_frame(batch, lang).to_csv(index=False, lineterminator="\n")
         assert (tmp_path / "parts.csv").read_bytes() == expected.encode("utf-8")
+
+
+def test_exact_sum_is_the_sum_in_lowest_terms() -> None:
+    """exact_sum of 5,000 random lists of scores (halves, thirds, tenths, negatives, empty) equals sum()."""
+    import random
+
+    from grader.results import exact_sum
+
+    generator = random.Random(7)
+    for _ in range(5000):
+        values = [Fraction(generator.randint(-60, 60), generator.choice([1, 2, 3, 4, 6, 7, 10, 12, 100, 1000]))
+                  for _ in range(generator.randint(0, 40))]
+        found = exact_sum(values)
+        assert found == sum(values, Fraction(0)) and type(found) is Fraction

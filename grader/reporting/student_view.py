@@ -14,7 +14,7 @@ from grader.hashed import HashedAnswer
 from grader.course import Reveal
 from grader.problems import Problem
 from grader.reporting.formatting import feedback_text, points
-from grader.results import Lang, Message, Status, SubmissionResult
+from grader.results import Lang, Message, Status, SubmissionResult, exact_sum
 from grader.spec import AnswerKind
 from grader.values import format_number
 
@@ -84,7 +84,7 @@ def student_view(result: SubmissionResult, problems: tuple[Problem, ...], reveal
                  expected: Mapping[tuple[str, str], str | None] | None = None) -> StudentView:
     """The student's view of a result, with only what ``reveal`` allows."""
     titles = {p.id: p.spec.title.text(lang) for p in problems}
-    max_total = sum((p.spec.max_score for p in problems), Fraction(0))
+    max_total = exact_sum(p.spec.max_score for p in problems)
     answers = expected if expected is not None else (expected_answers(problems) if reveal >= Reveal.ANSWER else {})
     parts = tuple(
         PartView(
