@@ -11,9 +11,8 @@ and its workers). It also grades the first class (up to 1,000 submissions) in
 this process to split the time per submission by problem (and reading the
 answers file), and times `grade check` on one submission including start-up,
 five times (the median, then the fastest and slowest: one run on a shared
-machine says little). Where the environment sets PYTHONDONTWRITEBYTECODE (so
-Python compiles the grader's modules on every start), it times `grade check`
-again with compiled modules kept, as Python does by default.
+machine says little). Before and after, it times a fixed pure-Python loop: the
+machine's speed drifts by hours, and figures of different speeds do not compare.
 Targets (issue 7, on the project's 2-core machine): 10,000 cold < 30 s,
 warm < 5 s, peak memory < 1 GB, `grade check` < 1 s.
 """
@@ -40,11 +39,11 @@ CHECK_RUNS = 5
 """Times `grade check` is run for its figures."""
 
 
-def timed_run(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+def timed_run(args: list[str]) -> tuple[float, float]:
     """Run a command; return its wall time (s) and the peak RSS (MB) of its process tree's largest member."""
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    subprocess.run(args, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(args, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
     peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return elapsed, peak / 1024
@@ -94,7 +93,8 @@ def main() -> None:
     grade = [sys.executable, "-m", "grader.cli"]
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as scratch:
         base = Path(scratch)
-        print(f"machine: {os.cpu_count()} CPUs; workers: {arguments.workers}")
+        print(f"machine: {os.cpu_count()} CPUs; workers: {arguments.workers}; "
+              f"speed before: {machine_speed():.2f} s for the fixed loop")
         for size in arguments.sizes:
             class_dir, out = base / f"class{size}", base / f"out{size}"
             generate(class_dir, size)
@@ -108,19 +108,19 @@ def main() -> None:
         print(f"time per submission by problem (ms, in-process, {min(1000, arguments.sizes[0])} submissions): "
               + ", ".join(f"{pid} {ms:.1f}" for pid, ms in shares.items()))
         one = next(iter(sorted(sample.iterdir())))
-        check = [*grade, "check", str(one), "--lang", "en"]
-        print(f"grade check of one submission, start-up included: {check_figures(check, None)}")
-        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
-            kept = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-            timed_run(check, kept)  # compiles the modules once, as a student's first run does
-            print(f"  the same with compiled modules kept (this environment sets PYTHONDONTWRITEBYTECODE): "
-                  f"{check_figures(check, kept)}")
+        times = sorted(timed_run([*grade, "check", str(one), "--lang", "en"])[0] for _ in range(CHECK_RUNS))
+        print(f"grade check of one submission, start-up included: median {times[len(times) // 2]:.2f} s "
+              f"of {CHECK_RUNS} runs ({times[0]:.2f}–{times[-1]:.2f} s)")
+    print(f"machine speed after: {machine_speed():.2f} s for the fixed loop")
 
 
-def check_figures(command: list[str], env: dict[str, str] | None) -> str:
-    """The median, fastest and slowest wall time of ``CHECK_RUNS`` runs of ``command``, as text."""
-    times = sorted(timed_run(command, env)[0] for _ in range(CHECK_RUNS))
-    return f"median {times[len(times) // 2]:.2f} s of {CHECK_RUNS} runs ({times[0]:.2f}–{times[-1]:.2f} s)"
+def machine_speed() -> float:
+    """Seconds a fixed pure-Python loop takes: the machine's speed of the moment (less is faster)."""
+    start = time.perf_counter()
+    total = 0
+    for number in range(20_000_000):
+        total += number * number
+    return time.perf_counter() - start
 
 
 if __name__ == "__main__":
