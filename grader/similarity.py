@@ -142,10 +142,10 @@ def _word_hashes(texts: list[str]) -> np.ndarray:
         sums = np.cumsum(data * inverse_powers, dtype=np.uint64) * np.uint64(_WORD_BASE)  # B**-i: shifted by one
         spaces = np.flatnonzero(data == ord(" "))
         starts, lasts = np.concatenate(([0], spaces + 1)), np.concatenate((spaces, [size])) - 1
-        empty = lasts < starts
+        empty, lasts = lasts < starts, np.maximum(lasts, 0)  # an empty word's value is set to 0 below
         before = np.where(starts > 0, sums[np.maximum(starts - 1, 0)], np.uint64(0))
         powers = np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64), dtype=np.uint64)  # B**(i + 1)
-        value = (sums[np.maximum(lasts, 0)] - before) * powers[np.maximum(lasts, 0)] * np.uint64(_WORD_BASE_INVERSE)
+        value = (sums[lasts] - before) * powers[lasts] * np.uint64(_WORD_BASE_INVERSE)
         value[empty] = 0
         value ^= value >> np.uint64(30)
         value *= np.uint64(_MIX[0])

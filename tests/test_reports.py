@@ -152,7 +152,7 @@ def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
         assert (tmp_path / "parts.csv").read_bytes() == expected.encode("utf-8")
 
 
-def test_exact_sum_is_the_sum_in_lowest_terms() -> None:
+def test_exact_sum_is_the_sum() -> None:
     """exact_sum of 5,000 random lists of scores (halves, thirds, tenths, negatives, empty) equals sum()."""
     import random
 

@@ -104,7 +104,7 @@ def test_shingles_of_many_texts_are_those_of_each_text() -> None:
 
 
 def test_word_hashes_at_once_are_each_words_own() -> None:
-    """Hashing the words of many texts at once (Persian, English, empty texts, one-letter words) gives word_hash of each."""
+    """Hashing many texts' words at once (Persian, English, empty texts, one letter) gives each word's word_hash."""
     texts = [read("q1_fa_strong.txt"), "", "a", "x y", read("q1_en_strong.txt"), "", "ء ب‌پ 12 ۳۴"]
     texts = [" ".join(text.split()) for text in texts]  # normalised: single spaces
     words = [word for text in texts for word in (text.split(" ") if text else [""])]
