@@ -7,10 +7,12 @@ column, which the engine turns into an ``error`` row for that student alone.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import stat
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +63,21 @@ def find_submissions(path: Path) -> tuple[SubmissionFolder, ...]:
         raise GraderError(f"no such file or folder: {path}")
     if any((path / name).exists() for name in ANSWER_FILES):
         return (SubmissionFolder(readable_name(path.resolve().name), path),)
-    folders = (p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-    return tuple(SubmissionFolder(readable_name(p.name), p) for p in sorted(folders, key=lambda p: p.name))
+    folders = sorted((p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    ids = [readable_name(p.name) for p in folders]
+    counts = Counter(ids)
+    return tuple(SubmissionFolder(_distinct_id(student_id, p) if counts[student_id] > 1 else student_id, p)
+                 for student_id, p in zip(ids, folders))
+
+
+def _distinct_id(student_id: str, folder: Path) -> str:
+    """The id of a folder whose shown name another folder's has too: one name shows bytes that are not UTF-8
+    as ``\\xNN``, which another spells out. The escaped one gets a digest of its bytes, so no two students
+    share an id (and a report file); a name shown as it is keeps it.
+    """
+    if student_id == folder.name:
+        return student_id
+    return f"{student_id}-{hashlib.sha256(os.fsencode(folder.name)).hexdigest()[:10]}"
 
 
 def readable_name(name: str) -> str:

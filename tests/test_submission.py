@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 import pytest
 
 from grader.errors import GraderError, SubmissionError
+from grader.safe_names import safe_file_name
 from grader.submission import MAX_ANSWERS_BYTES, SubmissionFolder, find_submissions, read_submission
 
 TOML_ANSWERS = '''\
@@ -67,6 +69,18 @@ def test_class_folder_includes_folders_without_answers(tmp_path):
     write(tmp_path / "s001", "answers.toml", TOML_ANSWERS)
     write(tmp_path / "s002", "report.pdf", b"%PDF-1.4")
     assert [s.student_id for s in find_submissions(tmp_path)] == ["s001", "s002"]
+
+
+def test_folder_names_shown_alike_get_distinct_ids(tmp_path):
+    """Names shown alike (bytes that are not UTF-8 as \\xNN, or \\xNN spelled out) get distinct ids and report files."""
+    names = [os.fsdecode(b"a\xffb"), "a\\xffb", os.fsdecode(b"\xff\\xff"), os.fsdecode(b"\\xff\xff"), "s1"]
+    for name in names:
+        write(tmp_path / name, "answers.toml", TOML_ANSWERS)
+    ids = [s.student_id for s in find_submissions(tmp_path)]
+    assert len(set(ids)) == len({safe_file_name(i) for i in ids}) == len(names)
+    assert {"a\\xffb", "s1"} <= set(ids)  # names shown as they are keep them
+    assert sum(i.startswith("a\\xffb-") for i in ids) == 1 and sum(i.startswith("\\xff\\xff-") for i in ids) == 2
+    assert [s.student_id for s in find_submissions(tmp_path)] == ids  # the same on every run
 
 
 @pytest.mark.parametrize("name", ["answers.toml", "answers.json"])
