@@ -129,24 +129,20 @@ def word_hash(word: str) -> int:
 def _word_hashes(texts: list[str]) -> np.ndarray:
     """:func:`word_hash` of each word of the normalised texts, end to end, computed in NumPy (not word by word).
 
-    With ``a`` the bytes and ``B`` the base, the bytes ``s`` to ``e`` hash to
-    ``B**e * (S[e] - S[s - 1])`` where ``S`` sums ``a[i] * B**-i``: one
-    cumulative sum gives every word's hash.
+    With ``a`` the bytes and ``B`` the base, the bytes ``s`` up to ``e`` hash to
+    ``B**e * (S[e] - S[s])`` where ``S[k]`` sums ``a[i] * B**-(i + 1)`` over
+    ``i < k``: one cumulative sum gives every word's hash (an empty word's is 0).
     """
     data = np.frombuffer(" ".join(texts).encode("utf-8"), dtype=np.uint8)
     size = len(data)
-    if not size:
-        return np.zeros(1, dtype=np.uint64)  # one empty text: one empty word
+    zero = np.zeros(1, dtype=np.uint64)  # not [0]: a list of ints would make the sums floats
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64
         inverse_powers = np.cumprod(np.full(size, _WORD_BASE_INVERSE, dtype=np.uint64), dtype=np.uint64)
-        sums = np.cumsum(data * inverse_powers, dtype=np.uint64) * np.uint64(_WORD_BASE)  # B**-i: shifted by one
+        sums = np.concatenate((zero, np.cumsum(data * inverse_powers, dtype=np.uint64)))
+        powers = np.concatenate((zero + 1, np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64), dtype=np.uint64)))
         spaces = np.flatnonzero(data == ord(" "))
-        starts, lasts = np.concatenate(([0], spaces + 1)), np.concatenate((spaces, [size])) - 1
-        empty, lasts = lasts < starts, np.maximum(lasts, 0)  # an empty word's value is set to 0 below
-        before = np.where(starts > 0, sums[np.maximum(starts - 1, 0)], np.uint64(0))
-        powers = np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64), dtype=np.uint64)  # B**(i + 1)
-        value = (sums[lasts] - before) * powers[lasts] * np.uint64(_WORD_BASE_INVERSE)
-        value[empty] = 0
+        starts, ends = np.concatenate(([0], spaces + 1)), np.concatenate((spaces, [size]))
+        value = (sums[ends] - sums[starts]) * powers[ends]
         value ^= value >> np.uint64(30)
         value *= np.uint64(_MIX[0])
         value ^= value >> np.uint64(27)
