@@ -6,8 +6,9 @@
 For each size it generates a class (bench/generate_class.py), runs
 `grade CLASS --out OUT` twice in a subprocess (cold: empty cache; warm: the
 same class again, every result cached) and prints wall time, submissions per
-second and the peak resident memory of the grading processes (the main process
-and its workers). It also grades the first class (up to 1,000 submissions) in
+second, the CPU time of all its processes (user and system; the run is bound by
+CPU, so this says what the wall time would be on two otherwise idle CPUs) and
+the peak resident memory of the largest of them (the main process or a worker). It also grades the first class (up to 1,000 submissions) in
 this process to split the time per submission by problem (and reading the
 answers file), and times `grade check` on one submission including start-up,
 five times (the median, then the fastest and slowest: one run on a shared
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 import resource
 import subprocess
 import sys
@@ -39,14 +41,30 @@ CHECK_RUNS = 5
 """Times `grade check` is run for its figures."""
 
 
-def timed_run(args: list[str]) -> tuple[float, float]:
-    """Run a command; return its wall time (s) and the peak RSS (MB) of its process tree's largest member."""
+@dataclass(frozen=True)
+class Run:
+    """What one command cost.
+
+    Attributes:
+        wall: Wall time, in seconds.
+        cpu: CPU time (user and system) of the command and every process it waited for, in seconds.
+        peak_mb: Peak resident memory of the largest of those processes, in MB.
+    """
+
+    wall: float
+    cpu: float
+    peak_mb: float
+
+
+def timed_run(args: list[str]) -> Run:
+    """Run a command and measure it."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     subprocess.run(args, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - start
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return elapsed, peak / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Run(elapsed, cpu, max(before.ru_maxrss, after.ru_maxrss) / 1024)
 
 
 def per_problem(class_dir: Path, count: int) -> dict[str, float]:
@@ -99,16 +117,16 @@ def main() -> None:
             class_dir, out = base / f"class{size}", base / f"out{size}"
             generate(class_dir, size)
             command = [*grade, "run", str(class_dir), "--out", str(out), "-q", "--workers", str(arguments.workers)]
-            cold, cold_mem = timed_run(command)
-            warm, warm_mem = timed_run(command)
-            print(f"{size:>6} submissions: cold {cold:7.1f} s ({size / cold:6.0f}/s), "
-                  f"warm {warm:6.1f} s ({size / warm:6.0f}/s), peak RSS {max(cold_mem, warm_mem):6.0f} MB")
+            cold, warm = timed_run(command), timed_run(command)
+            print(f"{size:>6} submissions: cold {cold.wall:7.1f} s ({size / cold.wall:6.0f}/s, CPU {cold.cpu:.1f} s), "
+                  f"warm {warm.wall:6.1f} s ({size / warm.wall:6.0f}/s, CPU {warm.cpu:.1f} s), "
+                  f"peak RSS {max(cold.peak_mb, warm.peak_mb):6.0f} MB")
         sample = base / f"class{arguments.sizes[0]}"
         shares = per_problem(sample, min(1000, arguments.sizes[0]))
         print(f"time per submission by problem (ms, in-process, {min(1000, arguments.sizes[0])} submissions): "
               + ", ".join(f"{pid} {ms:.1f}" for pid, ms in shares.items()))
         one = next(iter(sorted(sample.iterdir())))
-        times = sorted(timed_run([*grade, "check", str(one), "--lang", "en"])[0] for _ in range(CHECK_RUNS))
+        times = sorted(timed_run([*grade, "check", str(one), "--lang", "en"]).wall for _ in range(CHECK_RUNS))
         print(f"grade check of one submission, start-up included: median {times[len(times) // 2]:.2f} s "
               f"of {CHECK_RUNS} runs ({times[0]:.2f}–{times[-1]:.2f} s)")
     print(f"machine speed after: {machine_speed():.2f} s for the fixed loop")
