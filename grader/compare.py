@@ -7,11 +7,11 @@ from typing import Any, Callable, Collection
 
 from grader.hashed import HashedAnswer
 from grader.spec import AnswerKind, Tolerance
-from grader.values import parse_boolean, parse_integer, parse_matrix, parse_number, parse_shape, parse_text
+from grader.values import parse_boolean, parse_count, parse_matrix, parse_number, parse_shape, parse_text
 
 _READERS: dict[AnswerKind, Callable[[Any], Any]] = {
     AnswerKind.NUMBER: parse_number,
-    AnswerKind.INTEGER: parse_integer,
+    AnswerKind.INTEGER: parse_count,
     AnswerKind.SHAPE: parse_shape,
     AnswerKind.MATRIX: parse_matrix,
     AnswerKind.BOOLEAN: parse_boolean,

@@ -135,6 +135,18 @@ def parse_integer(value: Any, *, minimum: int | None = None) -> int:
     return int(number)
 
 
+def parse_count(value: Any) -> int:
+    """Read a count (a parameter total): a whole number, 0 or more.
+
+    A negative count is unreadable rather than wrong, so the student is told
+    what a count is instead of being graded against the key.
+
+    Raises:
+        ValueReadError: When the value is not a whole number, or is negative.
+    """
+    return parse_integer(value, minimum=0)
+
+
 def parse_shape(value: Any) -> tuple[int, ...]:
     """Read a tensor shape: ``[62, 62, 64]``, or a string ``"62x62x64"`` / ``"۶۲×۶۲×۶۴"``.
 

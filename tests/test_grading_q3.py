@@ -91,6 +91,16 @@ def test_missing_invalid_and_unknown_keys(tmp_path, problems) -> None:
     assert any("did you mean params" in w.en for w in result.warnings)
 
 
+def test_negative_parameter_count_is_invalid(tmp_path, problems) -> None:
+    """`params = -3` is `invalid` with a message saying a count is 0 or more, not graded as a wrong count."""
+    result = grade_text(tmp_path, problems, with_layer(0, params=-3))
+    params = part(result, "layer1.params")
+    assert params.status is Status.INVALID
+    assert params.score == 0
+    assert "at least 0" in params.feedback[0].en and "-3" in params.feedback[0].en
+    assert part(result, "layer2.params").status is Status.CORRECT
+
+
 def test_absent_problem_is_missing(tmp_path, problems) -> None:
     """A submission without [q3] gets every Q3 part `missing` and is still graded."""
     result = grade_text(tmp_path, problems, '[student]\nid = "s001"\n')

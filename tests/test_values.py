@@ -15,6 +15,7 @@ from grader.values import (
     MAX_SHAPE_RANK,
     format_number,
     parse_boolean,
+    parse_count,
     parse_integer,
     parse_matrix,
     parse_number,
@@ -182,6 +183,16 @@ def test_parse_integer_enforces_minimum():
         parse_integer(0, minimum=1)
     assert "at least 1" in info.value.en
     assert_bilingual(info.value)
+
+
+@pytest.mark.parametrize("value", [-3, "-3", "−3", "-۳"])
+def test_parse_count_refuses_negative_counts(value):
+    """A negative count (``params = -3``) is unreadable, and the message says a count starts at 0."""
+    with pytest.raises(ValueReadError) as info:
+        parse_count(value)
+    assert "at least 0" in info.value.en
+    assert_bilingual(info.value)
+    assert parse_count(0) == 0
 
 
 # --- parse_shape ------------------------------------------------------------------------------
