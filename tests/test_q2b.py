@@ -46,6 +46,19 @@ def test_wrong_kernels_say_what_they_compute(tmp_path, problems, kernel, words) 
     assert words in graded.feedback[0].en and graded.feedback[0].fa
 
 
+@pytest.mark.parametrize("kernel", [
+    '[["1e400", 0.25], [0.25, 0.25]]',      # no float is that large
+    '[[0.25, 0.25], [0.25, "-2e308"]]',    # nor this small
+])
+def test_kernel_of_huge_weights_is_wrong_not_an_error(tmp_path, problems, kernel) -> None:
+    """A kernel with weights beyond floating point is graded wrong (not average pooling), not an internal error."""
+    result = grade_text(tmp_path, problems, q2b(kernel, "2"))
+    graded = part(result, "avg_kernel")
+    assert (graded.status, graded.score) == (Status.WRONG, 0)
+    assert "general linear filter" in graded.feedback[0].en
+    assert part(result, "max_pool_as_conv").status is Status.CORRECT
+
+
 def test_bad_stride_is_invalid(tmp_path, problems) -> None:
     """An unreadable avg_stride makes the kernel part invalid with a message naming avg_stride."""
     graded = part(grade_text(tmp_path, problems, q2b("[[0.25, 0.25], [0.25, 0.25]]", '"two"')), "avg_kernel")

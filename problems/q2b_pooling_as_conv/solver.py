@@ -108,6 +108,10 @@ def _verify_kernel(parameters: Mapping[str, Any], kernel: tuple[tuple[Fraction, 
     return _kernel_verdict(kernel, stride, int(parameters.get("trials", 3)))
 
 
+_MAX_WEIGHT = 2
+"""Largest kernel weight checked on random windows: any larger cannot be an average's (nor fail to be a float)."""
+
+
 @functools.lru_cache(maxsize=1024)
 def _kernel_verdict(kernel: tuple[tuple[Fraction, ...], ...], stride: tuple[int, int], trials: int) -> Verdict:
     """Whether the kernel with this stride computes average pooling (cached: a class repeats its kernels)."""
@@ -115,6 +119,9 @@ def _kernel_verdict(kernel: tuple[tuple[Fraction, ...], ...], stride: tuple[int,
     # average pooling's is the window's mean: so both are computed on random windows, in plain Python
     # (a few hundred numbers: `grade check` then needs no NumPy).
     rows, cols = len(kernel), len(kernel[0])
+    if any(abs(v) > _MAX_WEIGHT for row in kernel for v in row):
+        # Not an average (its weights are 1/(N·M), at most 1), and a number as large as "1e400" has no float.
+        return Verdict(Fraction(0), (_what_it_computes(kernel),), "not_average")
     weights = [float(v) for row in kernel for v in row]
     generator = random.Random(_SEED)
     for _ in range(trials * _WINDOWS_PER_TRIAL):
