@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from grader import feedback
 from grader.compare import matrix_size, read_answer, same_answer, same_expected
-from grader.errors import SolverError, SubmissionError, ValueReadError
+from grader.errors import GraderError, SolverError, SubmissionError, ValueReadError
 from grader.problems import Answers, Problem
 from grader.results import (
     BatchResult, Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus, Verdict,
@@ -88,7 +88,9 @@ def grade_folder(submission: SubmissionFolder, problems: tuple[Problem, ...], *,
         return grade_submission(loaded, own)
     except MemoryError:
         return error_result(submission.student_id, loaded.source, problems, feedback.TOO_MUCH_MEMORY)
-    except (ArithmeticError, ValueError, TypeError, RecursionError) as error:
+    except GraderError:
+        raise  # the course's own files (a spec, a rubric) are at fault: every submission would fail alike
+    except Exception as error:
         # Defence in depth: a grading bug on odd input costs this student a review, not the batch.
         return error_result(submission.student_id, loaded.source, problems, Message(
             f"internal error while grading ({type(error).__name__}); please report this submission",

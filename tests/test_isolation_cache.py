@@ -27,7 +27,9 @@ import time
 from typing import Any, Mapping
 
 def solve(parameters: Mapping[str, Any], *, mistakes=frozenset(), given=None) -> dict[str, Any]:
-    """The answer is 1; a given answer of 666 makes the solver hang, 777 makes it eat memory."""
+    """The answer is 1; a given answer of 666 makes the solver hang, 777 eat memory, 888 fail as a bug would."""
+    if given and given.get("value") == 888:
+        raise KeyError("a solver bug on odd input")
     if given and given.get("value") == 666:
         time.sleep(60)
     if given and given.get("value") == 777:
@@ -244,6 +246,21 @@ def test_runaway_submission_is_stopped_and_the_batch_goes_on(tmp_path, slow_prob
                        options(tmp_path / "out", slow_problem, workers=2, limits=Limits(timeout=3, memory_mb=256)))
     by_id = {r.student_id: r for r in result.batch.submissions}
     assert by_id["b-bad"].status is SubmissionStatus.ERROR and words in by_id["b-bad"].error.en
+    assert by_id["a-good"].total == by_id["c-good"].total == 1
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_grading_bug_on_one_submission_is_its_error_only(tmp_path, slow_problem, workers) -> None:
+    """An unexpected exception while grading one submission makes it an `error` result; the batch goes on."""
+    klass = tmp_path / "class"
+    for student, answer in (("a-good", 1), ("b-bug", 888), ("c-good", 1)):
+        (klass / student).mkdir(parents=True)
+        (klass / student / "answers.toml").write_text(f"[z9]\nvalue = {answer}\n", encoding="utf-8")
+    result = run_class(find_submissions(klass), load_problems(slow_problem),
+                       options(tmp_path / "out", slow_problem, workers=workers))
+    by_id = {r.student_id: r for r in result.batch.submissions}
+    assert by_id["b-bug"].status is SubmissionStatus.ERROR
+    assert "internal error" in by_id["b-bug"].error.en and "KeyError" in by_id["b-bug"].error.en
     assert by_id["a-good"].total == by_id["c-good"].total == 1
 
 
