@@ -6,9 +6,9 @@
 For each size it generates a class (bench/generate_class.py), runs
 `grade CLASS --out OUT` twice in a subprocess (cold: empty cache; warm: the
 same class again, every result cached) and prints wall time, submissions per
-second, the CPU time of all its processes (user and system; the run is bound by
-CPU, so this says what the wall time would be on two otherwise idle CPUs) and
-the peak resident memory of the largest of them (the main process or a worker). It also grades the first class (up to 1,000 submissions) in
+second, the CPU time (user and system) of all its processes (the main process,
+its workers, the feedback writer) and the peak resident memory of the largest
+of them. It also grades the first class (up to 1,000 submissions) in
 this process to split the time per submission by problem (and reading the
 answers file), and times `grade check` on one submission including start-up,
 five times (the median, then the fastest and slowest: one run on a shared
@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import argparse
 import os
-from dataclasses import dataclass
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -109,7 +109,8 @@ def _verify_kernel(parameters: Mapping[str, Any], kernel: tuple[tuple[Fraction, 
 
 
 _MAX_WEIGHT = 2
-"""Largest kernel weight checked on random windows: any larger cannot be an average's (nor fail to be a float)."""
+"""Largest kernel weight tried on random windows: an average's weights are at most 1, and a larger weight
+may have no float value (``"1e400"``)."""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -120,7 +121,6 @@ def _kernel_verdict(kernel: tuple[tuple[Fraction, ...], ...], stride: tuple[int,
     # (a few hundred numbers: `grade check` then needs no NumPy).
     rows, cols = len(kernel), len(kernel[0])
     if any(abs(v) > _MAX_WEIGHT for row in kernel for v in row):
-        # Not an average (its weights are 1/(N·M), at most 1), and a number as large as "1e400" has no float.
         return Verdict(Fraction(0), (_what_it_computes(kernel),), "not_average")
     weights = [float(v) for row in kernel for v in row]
     generator = random.Random(_SEED)
