@@ -41,23 +41,18 @@ def _odd_value(rng: random.Random, depth: int = 0) -> Any:
     return {rng.choice(["params", "output_shape", "O", "dL_dF11"]): _odd_value(rng, depth + 1)} if depth < 2 else None
 
 
+def _places(node: Any) -> list[tuple[Any, Any]]:
+    """Every (container, key) under ``node``, each before the places inside its value."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    return [place for key, value in items for place in ((node, key), *_places(value))]
+
+
 def _mutated(data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """The key with one to four of its values, at any depth, replaced by odd ones."""
     mutated = copy.deepcopy(data)
-    places: list[tuple[Any, Any]] = []
-
-    def collect(node: Any) -> None:
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for key, value in items:
-            places.append((node, key))
-            collect(value)
-
-    collect(mutated)
     for _ in range(rng.randint(1, 4)):
-        node, key = rng.choice(places)
+        node, key = rng.choice(_places(mutated))  # found again each time: a replaced value's places are gone
         node[key] = _odd_value(rng)
-        places = []
-        collect(mutated)  # the replaced value's own places are gone, the new one's are there
     return {k: v for k, v in mutated.items() if v is not None}
 
 
