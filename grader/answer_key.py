@@ -18,7 +18,7 @@ KEY_STUDENT_ID = "answer-key"
 def key_value(value: Any) -> Any:
     """A solver's value as TOML writes it: exact numbers stay exact (``"1/3"`` when not a short decimal)."""
     if isinstance(value, Formula):
-        return str(value.expr).replace("**", "^")  # SymPy's plain form is the contract's plain math
+        return value.text  # SymPy's plain form is the contract's plain math
     if isinstance(value, (tuple, list)):
         return [key_value(item) for item in value]
     if isinstance(value, Fraction):

@@ -212,14 +212,18 @@ def check(path: Path, as_json: bool, min_score: float | None, student: str | Non
     PATH is a submission folder or its answers file. What is shown follows the
     course's `[check] reveal` setting (course.toml); by default no expected
     values. With variants on, the answers are checked against the student's
-    own numbers (see --student).
+    own numbers (see --student). The solvers' symbolic derivations are kept
+    in ~/.cache/hw-grader (or $GRADER_CACHE_DIR; empty keeps none), so later
+    checks start faster.
     Exit code: 0 when the answers were read and graded (whatever the score),
     1 when the file could not be read, 2 on a usage error, 3 when the total is
     below --min-score.
     """
+    from grader.formulas import stored
     from grader.submission import declared_id
     from grader.variants import variants_for
 
+    stored.keep_in(stored.user_cache_folder())  # the solvers' derivations: SymPy is imported only the first time
     problems = _load(problems_dir)
     course = _course(course_file)
     language = Lang(lang) if lang else course.lang

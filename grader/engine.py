@@ -295,7 +295,7 @@ def _candidates(problem: Problem, part: PartSpec, value: Any, carried: Answers,
 
 @functools.lru_cache(maxsize=4096)  # a class writes the same formulas: each is diagnosed once per process
 def _formula_matches(problem: Problem, part_id: str, value: Any) -> tuple[Verdict, ...]:
-    """The engine's own diagnoses of a wrong formula (a SymPy expression), for those the spec gives credit."""
+    """The engine's own diagnoses of a wrong formula (a formula tree), for those the spec gives credit."""
     from grader.formulas.equivalence import Formula, Match, compare, diagnose_terms
 
     part = next(p for p in problem.spec.parts if p.id == part_id)

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.errors import SolverError, SpecError
+from grader.formulas.expr import number
 from grader.results import Verdict
 from grader.spec import AnswerKind, PartSpec
 
@@ -67,7 +68,7 @@ def canonical(kind: AnswerKind, value: Any, grid: Fraction, points: tuple[Mappin
 
     Args:
         kind: The part's kind.
-        value: The value, as the grader's readers give it (a SymPy expression for formulas).
+        value: The value, as the grader's readers give it (a formula tree for formulas).
         grid: The part's absolute tolerance (numbers are rounded to its multiples), or 0 for exact.
         points: For formulas: the symbol values to evaluate at.
     """
@@ -85,10 +86,11 @@ def canonical(kind: AnswerKind, value: Any, grid: Fraction, points: tuple[Mappin
 
 
 def _value_at(expr: Any, point: Mapping[str, Fraction]) -> str:
-    import sympy
-
-    value = expr.xreplace({sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in point.items()})
-    return f"{value.p}/{value.q}" if value.is_Rational else "undefined"
+    try:
+        value = expr.value(point)
+    except ZeroDivisionError:
+        return "undefined"
+    return f"{value.numerator}/{value.denominator}"
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def hash_answer(part: PartSpec, value: Any, salt: bytes, points: tuple[Mapping[s
     grid = part.tolerance.abs
     if part.kind is AnswerKind.FORMULA:
         if variant == "number":
-            forms = [value.number]
+            forms = [number(value.number)]
         else:
             forms = [value.expr] + ([value.substituted] if value.upstream else [])
             if variant == "negated":
@@ -150,16 +152,13 @@ def hash_answer(part: PartSpec, value: Any, salt: bytes, points: tuple[Mapping[s
 def random_points(symbols: frozenset[str], definitions: Mapping[str, Any], generator: random.Random
                   ) -> tuple[Mapping[str, Fraction], ...]:
     """``POINTS`` random rational points over the base symbols, with every defined symbol's value at each."""
-    import sympy
-
     base = sorted(symbols - set(definitions))
     points = []
     for _ in range(POINTS):
         point = {name: Fraction(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for name in base}
-        substitution = {sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in point.items()}
-        for name, expr in sorted(definitions.items()):  # the solver's expressions in the base symbols
-            value = expr.xreplace(substitution)
-            point[name] = Fraction(int(value.p), int(value.q))
+        values = dict(point)
+        for name, expr in sorted(definitions.items()):  # the solver's formulas in the base symbols
+            point[name] = expr.value(values)
         points.append(point)
     return tuple(points)
 

@@ -242,20 +242,21 @@ def _transform_formula(how: Transform, part: PartSpec, problem: Problem) -> Any:
     import sympy
 
     from grader.formulas.equivalence import Formula
+    from grader.formulas.expr import from_sympy, mul, number
 
     formula = problem.expected[part.answer_text]
     expr = formula.expr
     if how is Transform.NUMBER:  # written as a string, as the contract writes every formula
-        number = Fraction(str(formula.number))
-        return f"{number.numerator}/{number.denominator}" if number.denominator != 1 else str(number.numerator)
+        value = formula.number
+        return f"{value.numerator}/{value.denominator}" if value.denominator != 1 else str(value.numerator)
     if how is Transform.NEGATE:
         return Formula(-expr)
     if how is Transform.PERTURB:
-        return Formula(_OFFSET * expr)
-    terms = sorted(sympy.Add.make_args(sympy.expand(expr)), key=str)
+        return Formula(mul(number(_OFFSET), expr))
+    terms = sorted(sympy.Add.make_args(sympy.expand(expr.sympy)), key=str)
     if len(terms) < 2:
         raise ValueError("drop_term needs a formula of two terms or more")
-    return Formula(sympy.Add(*terms[1:]))
+    return Formula(from_sympy(sympy.Add(*terms[1:])))
 
 
 def check_result(problem: Problem, test: QuestionTest, result: ProblemResult) -> list[str]:

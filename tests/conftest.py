@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from grader.formulas.stored import ENVIRONMENT
 from grader.problems import Problem, load_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = ROOT / "problems"
 SUBMISSIONS = ROOT / "submissions"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def derivations_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A scratch folder for the derivations `grade check` keeps (never the user's own cache)."""
+    folder = tmp_path_factory.mktemp("derivations")
+    before = os.environ.get(ENVIRONMENT)
+    os.environ[ENVIRONMENT] = str(folder)
+    yield folder
+    if before is None:
+        del os.environ[ENVIRONMENT]
+    else:
+        os.environ[ENVIRONMENT] = before
 
 
 @pytest.fixture(scope="session")

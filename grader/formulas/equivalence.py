@@ -1,13 +1,14 @@
 """Deciding whether a student's formula equals a reference formula, and how it differs.
 
-Formulas built by :mod:`grader.formulas.parse` are rational functions, so
-after a structural check the decisive test is exact evaluation at random
-rational points (Schwartz–Zippel: a non-zero difference vanishes at a random
-point with probability at most degree / range). A difference at one exact
-point proves the formulas differ; agreement at every point proves equality
-with overwhelming probability. SymPy's ``cancel`` is used only when no random
-point can be evaluated (a denominator vanishing everywhere), and only on small
-expressions.
+Formulas built by :mod:`grader.formulas.parse` are rational functions, so the
+decisive test is exact evaluation at random rational points (Schwartz–Zippel:
+a non-zero difference vanishes at a random point with probability at most
+degree / range). A difference at one exact point proves the formulas differ;
+agreement at every point proves equality with overwhelming probability. The
+points are evaluated on the formulas' trees with fractions; SymPy is imported
+only for what needs algebra: ``cancel`` when no random point can be evaluated
+(a denominator vanishing everywhere, on small expressions only), and the
+term-by-term diagnosis of a wrong formula.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping
 
-import sympy
-
+from grader.formulas.expr import Expr, number
 from grader.memo import IdentityMemo
 
 POINTS = 3
 """Random points a formula must agree on."""
 _RANGE = 10**6
 _TRIES = 12
+_SEED = 20261126  # fixed: the same points, so the same verdict, on every run
 _MAX_CANCEL_OPS = 300
 _MAX_EXPAND_OPS = 200
 
@@ -36,7 +37,7 @@ class Formula:
     """A reference formula and what a student may substitute into it.
 
     Attributes:
-        expr: The formula, a SymPy expression in the problem's symbols.
+        expr: The formula, a tree in the problem's symbols.
         upstream: Known values of upstream quantities (``dL_dO11 = 1/4``) that a
             student may write as numbers instead of symbols.
         values: The value of every symbol, giving the formula's number.
@@ -44,13 +45,13 @@ class Formula:
             substituted into the student's formula before comparing.
     """
 
-    expr: Any
+    expr: Expr
     upstream: Mapping[str, Fraction] = field(default_factory=dict)
     values: Mapping[str, Fraction] = field(default_factory=dict)
-    definitions: Mapping[str, Any] = field(default_factory=dict)
+    definitions: Mapping[str, Expr] = field(default_factory=dict)
 
     @functools.cached_property
-    def substituted(self) -> Any:
+    def substituted(self) -> Expr:
         """The formula with the upstream values written in, as a student who substitutes them writes it.
 
         Only the reference is substituted: a student who writes the upstream
@@ -58,12 +59,17 @@ class Formula:
         upstream values are equal and substituting both sides would hide a
         wrong pairing (an unrotated kernel, transposed indices).
         """
-        return self.expr.xreplace(_symbol_map(self.upstream))
+        return self.expr.substitute({name: number(value) for name, value in self.upstream.items()})
 
     @functools.cached_property
-    def number(self) -> Any:
+    def number(self) -> Fraction:
         """The formula's value with every symbol replaced by its value."""
-        return self.expr.xreplace(_symbol_map(self.values))
+        return self.expr.value(self.values)
+
+    @property
+    def text(self) -> str:
+        """The formula in plain math, as SymPy prints it (``**`` written ``^``): the contract's form."""
+        return str(self.expr.sympy).replace("**", "^")
 
 
 class Match(enum.Enum):
@@ -74,48 +80,48 @@ class Match(enum.Enum):
     DIFFERENT = "different"
 
 
-def _symbol_map(values: Mapping[str, Any]) -> dict[Any, Any]:
-    return {sympy.Symbol(name): _rational(value) if isinstance(value, Fraction) else value
-            for name, value in values.items()}
-
-
-def _rational(value: Fraction) -> Any:
-    return sympy.Rational(value.numerator, value.denominator)
+def _random_point(names: list[str], generator: random.Random) -> dict[str, Fraction]:
+    return {name: Fraction(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for name in names}
 
 
 @functools.lru_cache(maxsize=65536)
-def _equal(a: Any, b: Any, fixed: tuple[tuple[Any, Any], ...]) -> bool:
+def _equal(a: Expr, b: Expr, fixed: tuple[tuple[str, Fraction], ...]) -> bool:
     """Whether ``a == b`` for all values of their free symbols, ``fixed`` ones held at their values."""
     if a == b:
         return True
     held = dict(fixed)
-    a, b = a.xreplace(held), b.xreplace(held)
-    if a == b:
-        return True
-    free = sorted(a.free_symbols | b.free_symbols, key=str)
-    generator = random.Random(20261126)  # fixed seed: the same verdict on every run
+    free = sorted((a.free | b.free) - held.keys())
+    generator = random.Random(_SEED)
     agreed = 0
     for _ in range(_TRIES):
-        point = {s: sympy.Rational(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for s in free}
-        left, right = a.xreplace(point), b.xreplace(point)
-        if not (left.is_Rational and right.is_Rational):
+        point = _random_point(free, generator) | held
+        try:
+            left, right = a.value(point), b.value(point)
+        except ZeroDivisionError:
             continue  # a denominator vanished at this point; draw another
         if left != right:
             return False
         agreed += 1
         if agreed == POINTS:
             return True
-    difference = a - b
+    return _cancels(a, b, held)
+
+
+def _cancels(a: Expr, b: Expr, held: Mapping[str, Fraction]) -> bool:
+    """Whether SymPy cancels ``a - b`` to zero (``held`` symbols at their values), on small expressions only."""
+    import sympy
+
+    substitution = {sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in held.items()}
+    difference = a.sympy.xreplace(substitution) - b.sympy.xreplace(substitution)
     return sympy.count_ops(difference) <= _MAX_CANCEL_OPS and sympy.cancel(difference) == 0
 
 
-def equal(a: Any, b: Any, fixed: Mapping[str, Fraction] | None = None) -> bool:
+def equal(a: Expr, b: Expr, fixed: Mapping[str, Fraction] | None = None) -> bool:
     """Whether two formulas are equal for all values (``fixed`` symbols held at their values)."""
-    held = tuple(sorted(((sympy.Symbol(k), _rational(v)) for k, v in (fixed or {}).items()), key=lambda p: str(p[0])))
-    return _equal(a, b, held)
+    return _equal(a, b, tuple(sorted((fixed or {}).items())))
 
 
-def compare(student: Any, reference: Formula) -> Match:
+def compare(student: Expr, reference: Formula) -> Match:
     """Compare a parsed student formula with a reference formula.
 
     Equal to the reference, or to the reference with the known upstream values
@@ -130,20 +136,40 @@ def compare(student: Any, reference: Formula) -> Match:
 _COMPARED: IdentityMemo[Match] = IdentityMemo(1 << 16)
 
 
-def _compare(student: Any, reference: Formula) -> Match:
+def _compare(student: Expr, reference: Formula) -> Match:
     student = expand_definitions(student, reference)
     if equal(student, reference.expr) or (reference.upstream and equal(student, reference.substituted)):
         return Match.EQUAL
-    if not student.free_symbols and reference.values and student == reference.number:
+    if reference.values and constant(student) == reference.number:
         return Match.NUMBER_ONLY
     return Match.DIFFERENT
 
 
-def expand_definitions(student: Any, reference: Formula) -> Any:
+def constant(expr: Expr) -> Fraction | None:
+    """The number ``expr`` is when SymPy would build it as a number (``2*X11 - 2*X11 + 1/4`` too), else None.
+
+    A tree whose value differs at two random points is no number; one that
+    agrees (a constant written with symbols, a rare thing) is built in SymPy
+    to decide as SymPy would.
+    """
+    if not expr.free:
+        return expr.value({})  # the parser refused every division by zero without symbols
+    names = sorted(expr.free)
+    generator = random.Random(_SEED)
+    try:
+        if expr.value(_random_point(names, generator)) != expr.value(_random_point(names, generator)):
+            return None
+    except ZeroDivisionError:
+        pass
+    built = expr.sympy
+    return Fraction(int(built.p), int(built.q)) if built.is_Rational else None
+
+
+def expand_definitions(student: Expr, reference: Formula) -> Expr:
     """Replace defined symbols (local gradients) by what they stand for."""
-    if not reference.definitions or not any(s.name in reference.definitions for s in student.free_symbols):
+    if not reference.definitions or not (student.free & reference.definitions.keys()):
         return student
-    return student.xreplace({sympy.Symbol(k): v for k, v in reference.definitions.items()})
+    return student.substitute(reference.definitions)
 
 
 class TermDiagnosis(enum.Enum):
@@ -163,25 +189,29 @@ class TermReport:
     terms: tuple[str, ...] = ()
 
 
-def diagnose_terms(student: Any, reference: Formula) -> TermReport | None:
+def diagnose_terms(student: Expr, reference: Formula) -> TermReport | None:
     """Name how ``student`` differs from the reference when both are small polynomials.
 
     Compared with the reference in the student's own form (with the upstream
     symbols, or with their values written in): the whole formula negated (sign), reference terms left out (missing), terms that are
     not in the reference (extra), or a term of higher degree than any in the
-    reference (an operator missing, as when two terms run together).
+    reference (an operator missing, as when two terms run together). Terms
+    need algebra: SymPy is imported here.
     """
+    import sympy
+
     mine = expand_definitions(student, reference)
+    built = mine.sympy
     # Compare like with like: a student who wrote the upstream symbols against the
     # reference, one who wrote their values in against the substituted reference.
-    wrote_upstream = any(s.name in reference.upstream for s in mine.free_symbols)
+    wrote_upstream = any(s.name in reference.upstream for s in built.free_symbols)
     theirs = reference.expr if wrote_upstream or not reference.upstream else reference.substituted
-    if sympy.count_ops(mine) > _MAX_EXPAND_OPS or not (mine.is_polynomial() and theirs.is_polynomial()):
+    if sympy.count_ops(built) > _MAX_EXPAND_OPS or not (built.is_polynomial() and theirs.sympy.is_polynomial()):
         return None
     if equal(mine, -theirs):
         return TermReport(TermDiagnosis.SIGN_WRONG)
-    expected_terms = set(sympy.Add.make_args(sympy.expand(theirs)))
-    given_terms = set(sympy.Add.make_args(sympy.expand(mine)))
+    expected_terms = set(sympy.Add.make_args(sympy.expand(theirs.sympy)))
+    given_terms = set(sympy.Add.make_args(sympy.expand(built)))
     missing = expected_terms - given_terms
     extra = given_terms - expected_terms
     top = max(_degree(t) for t in expected_terms)
@@ -195,6 +225,8 @@ def diagnose_terms(student: Any, reference: Formula) -> TermReport | None:
 
 
 def _degree(term: Any) -> int:
+    import sympy
+
     return sympy.Poly(term, *term.free_symbols).total_degree() if term.free_symbols else 0
 
 

@@ -1,7 +1,8 @@
-"""Parsing formulas (plain math or LaTeX) into SymPy expressions, safely.
+"""Parsing formulas (plain math or LaTeX) into expression trees, safely.
 
-A small tokenizer and a recursive-descent parser build SymPy objects
-directly; nothing is evaluated. Length, token count, nesting depth, tree size
+A small tokenizer and a recursive-descent parser build the trees of
+:mod:`grader.formulas.expr` directly; nothing is evaluated, and SymPy is not
+imported. Length, token count, nesting depth, tree size
 and exponents are capped before and while parsing, so hostile input such as
 ``9**9**9**9`` or 100,000 nested parentheses is refused in microseconds.
 
@@ -13,14 +14,15 @@ implicit products, parentheses and braces, ``\\frac{a}{b}``, entry names
 
 from __future__ import annotations
 
+import functools
+import random
 import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Collection
 
-import sympy
-
 from grader.errors import ValueReadError
+from grader.formulas.expr import Expr, add, mul, number, power, symbol
 from grader.text import closest, normalize_digits
 from grader.values import describe
 
@@ -162,11 +164,11 @@ def _symbol_token(match: re.Match[str], position: int) -> Token:
 
 
 class _Parser:
-    """Recursive descent over tokens, building SymPy objects with every cap enforced.
+    """Recursive descent over tokens, building expression trees with every cap enforced.
 
     Each rule returns the expression and a bound on its degree (numbers count
     as degree 1), so that nested powers such as ``((9^8)^8)^8`` are refused
-    before SymPy is asked to build them.
+    before they are built.
     """
 
     def __init__(self, tokens: list[Token], symbols: Collection[str]) -> None:
@@ -216,7 +218,7 @@ class _Parser:
                                f"فرمول بیش از حد بزرگ است: درجه آن از {MAX_DEGREE} بیشتر است")
         return degree
 
-    def parse(self) -> Any:
+    def parse(self) -> Expr:
         expression, _ = self.sum()
         token = self.peek()
         if token is not None:
@@ -224,7 +226,7 @@ class _Parser:
                                f"{token.text!r} نامنتظره در جایگاه {token.position + 1}")
         return expression
 
-    def sum(self) -> tuple[Any, int]:
+    def sum(self) -> tuple[Expr, int]:
         self.nest()
         first, degree = self.product()
         terms = [first]
@@ -235,31 +237,31 @@ class _Parser:
             terms.append(-term if token.text == "-" else term)
             degree = max(degree, term_degree)
         self.depth -= 1
-        return sympy.Add(*terms), degree
+        return add(*terms), degree
 
     def starts_factor(self, token: Token | None) -> bool:
         return token is not None and (token.kind in ("number", "symbol", "frac")
                                       or (token.kind == "op" and token.text in _OPEN))
 
-    def product(self) -> tuple[Any, int]:
+    def product(self) -> tuple[Expr, int]:
         first, degree = self.unary()
         factors = [first]
         while True:
             operator = self.peek_op("*/")
             if operator is None and not self.starts_factor(self.peek()):  # else an implicit product
-                return sympy.Mul(*factors), degree
+                return mul(*factors), degree
             if operator is not None:
                 self.take()
             self.count()
             factor, factor_degree = self.unary()
             degree = self.bounded(degree + factor_degree)
             if operator is not None and operator.text == "/":
-                if factor == 0:
+                if _is_zero(factor):
                     raise FormulaError("division by zero", "تقسیم بر صفر")
-                factor = sympy.Pow(factor, -1)
+                factor = power(factor, -1)
             factors.append(factor)
 
-    def unary(self) -> tuple[Any, int]:
+    def unary(self) -> tuple[Expr, int]:
         token = self.peek_op("+-")
         if token is None:
             return self.power()
@@ -269,7 +271,7 @@ class _Parser:
         self.depth -= 1
         return (-operand if token.text == "-" else operand), degree
 
-    def power(self) -> tuple[Any, int]:
+    def power(self) -> tuple[Expr, int]:
         base, degree = self.atom()
         if self.peek_op("^") is None:
             return base, degree
@@ -279,12 +281,12 @@ class _Parser:
         if self.peek_op("^") is not None:
             raise FormulaError("write powers of powers with parentheses, e.g. (a^2)^3",
                                "توانِ توان را با پرانتز بنویسید، مانند (a^2)^3")
-        degree = self.bounded(degree * max(abs(int(exponent)), 1))
-        if exponent < 0 and base == 0:
+        degree = self.bounded(degree * max(abs(exponent), 1))
+        if exponent < 0 and _is_zero(base):
             raise FormulaError("division by zero", "تقسیم بر صفر")
-        return sympy.Pow(base, exponent), degree
+        return power(base, exponent), degree
 
-    def exponent(self) -> Any:
+    def exponent(self) -> int:
         """A whole-number exponent of at most MAX_EXPONENT, possibly signed and bracketed."""
         closing = None
         if (bracket := self.peek_op("({[")) is not None:
@@ -300,24 +302,23 @@ class _Parser:
                                f"توان باید عددی صحیح از -{MAX_EXPONENT} تا {MAX_EXPONENT} باشد")
         if closing is not None:
             self.expect(closing)
-        return sympy.Integer(sign * int(token.text))
+        return sign * int(token.text)
 
-    def atom(self) -> tuple[Any, int]:
+    def atom(self) -> tuple[Expr, int]:
         token = self.take()
         self.count()
         if token.kind == "number":
             if len(token.text) > MAX_NUMBER_DIGITS:
                 raise FormulaError(f"number too long: {token.text[:12]}...",
                                    f"عدد بیش از حد طولانی است: {token.text[:12]}...")
-            fraction = Fraction(token.text)
-            return sympy.Rational(fraction.numerator, fraction.denominator), 1
+            return number(Fraction(token.text)), 1
         if token.kind == "symbol":
             if token.text not in self.symbols:
                 hint = closest(token.text, self.symbols)
                 hint_en = f"; did you mean {hint}?" if hint else ""
                 hint_fa = f"؛ آیا منظورتان {hint} بود؟" if hint else ""
                 raise FormulaError(f"unknown symbol {token.text}{hint_en}", f"نماد ناشناخته {token.text}{hint_fa}")
-            return sympy.Symbol(token.text), 1
+            return symbol(token.text), 1
         if token.kind == "frac":
             self.nest()
             self.expect("{")
@@ -327,9 +328,9 @@ class _Parser:
             denominator, denominator_degree = self.sum()
             self.expect("}")
             self.depth -= 1
-            if denominator == 0:
+            if _is_zero(denominator):
                 raise FormulaError("division by zero", "تقسیم بر صفر")
-            return numerator * sympy.Pow(denominator, -1), self.bounded(numerator_degree + denominator_degree)
+            return mul(numerator, power(denominator, -1)), self.bounded(numerator_degree + denominator_degree)
         if token.kind == "op" and token.text in _OPEN:
             self.nest()
             inner = self.sum()
@@ -340,8 +341,8 @@ class _Parser:
                            f"{token.text!r} نامنتظره در جایگاه {token.position + 1}")
 
 
-def parse_formula(text: Any, symbols: Collection[str]) -> Any:
-    """Parse a student's formula into a SymPy expression.
+def parse_formula(text: Any, symbols: Collection[str]) -> Expr:
+    """Parse a student's formula into an expression tree.
 
     Args:
         text: The student's value (must be a string).
@@ -356,6 +357,29 @@ def parse_formula(text: Any, symbols: Collection[str]) -> Any:
     tokens = tokenize(text)
     _check_nesting(tokens)
     return _Parser(tokens, symbols).parse()
+
+
+def _is_zero(expr: Expr) -> bool:
+    """Whether SymPy builds ``expr`` as 0 (``X11 - X11`` too), asking SymPy only when a sample point is a root.
+
+    A tree without symbols is a number, exact (the parser has refused every
+    division by zero inside it). A tree with symbols that is not zero at one
+    point is not the zero SymPy would have made of it.
+    """
+    if not expr.free:
+        return expr.value({}) == 0
+    try:
+        if expr.value({name: _probe(name) for name in expr.free}) != 0:
+            return False
+    except ZeroDivisionError:
+        pass
+    return bool(expr.sympy == 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _probe(name: str) -> Fraction:
+    """A fixed, unremarkable value of a symbol (not a small whole number a student might divide by)."""
+    return Fraction(random.Random(name).randint(10**5, 10**6), 997)
 
 
 def _check_nesting(tokens: list[Token]) -> None:

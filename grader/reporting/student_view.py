@@ -62,7 +62,7 @@ def format_expected(kind: AnswerKind, value: Any) -> str | None:
     if kind is AnswerKind.TEXT or isinstance(value, HashedAnswer):
         return None
     if kind is AnswerKind.FORMULA:
-        return str(value.expr).replace("**", "^")
+        return value.text
     if kind is AnswerKind.MATRIX:
         return "[" + ", ".join("[" + ", ".join(format_number(Fraction(v)) for v in row) + "]" for row in value) + "]"
     if kind is AnswerKind.SHAPE:

@@ -12,6 +12,11 @@ come from differentiating it, so the formulas in ``X_ij``, ``F_ij`` and
 Numbers are the formulas at the spec's X and F, exact (fractions).
 Mistake switches rebuild the same quantities the way a student who makes
 that mistake would.
+
+The symbolic work depends only on the sizes, stride, padding, head and
+mistakes, so it is done once per structure and handed on as formula trees
+(:mod:`grader.formulas.expr`); ``@stored`` keeps it between runs when the
+grader asks (``grade check`` does), so SymPy is imported only to derive.
 """
 
 from __future__ import annotations
@@ -22,11 +27,11 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Mapping
 
-import sympy
-
 from grader.errors import SolverError
 from grader.formulas.equivalence import Formula
+from grader.formulas.expr import Expr, from_sympy
 from grader.formulas.parse import entry_name, gradient_name, local_name
+from grader.formulas.stored import stored
 from grader.memo import IdentityMemo
 
 MISTAKES = frozenset({
@@ -100,7 +105,9 @@ def setup(parameters: Mapping[str, Any]) -> Setup:
     return result
 
 
-def _name(matrix: str, row: int, col: int, transposed: bool) -> sympy.Symbol:
+def _name(matrix: str, row: int, col: int, transposed: bool) -> Any:
+    import sympy
+
     return sympy.Symbol(entry_name(matrix, col, row) if transposed else entry_name(matrix, row, col))
 
 
@@ -114,13 +121,16 @@ def _structure(s: Setup) -> Setup:
                    F=tuple(tuple(Fraction(0) for _ in row) for row in s.F), upstream=Fraction(1))
 
 
-def forward(s: Setup, mistakes: frozenset[str] = frozenset()) -> dict[tuple[int, int], Any]:
-    """O_kl (1-based) as expressions in the X and F symbols (cached; callers must not change it)."""
-    return _forward(_structure(s), mistakes)
+def forward(s: Setup, mistakes: frozenset[str] = frozenset()) -> dict[tuple[int, int], Expr]:
+    """O_kl (1-based) as formulas in the X and F symbols (cached; callers must not change it)."""
+    return _derived(_structure(s), mistakes)[0]
 
 
 @functools.lru_cache(maxsize=256)
 def _forward(s: Setup, mistakes: frozenset[str]) -> dict[tuple[int, int], Any]:
+    """O_kl as SymPy expressions (SymPy is imported here, to derive)."""
+    import sympy
+
     kh, kw = len(s.F), len(s.F[0])
     h, w = len(s.X), len(s.X[0])
     transposed = "indices_transposed" in mistakes
@@ -151,20 +161,23 @@ def symbols(parameters: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(names)
 
 
-def _local_gradients(s: Setup) -> dict[str, Any]:
-    """∂O_kl/∂F_ij and ∂O_kl/∂X_ab by name, as expressions (the chain rule's local factors)."""
+def _local_gradients(s: Setup) -> dict[str, Expr]:
+    """∂O_kl/∂F_ij and ∂O_kl/∂X_ab by name, as formulas (the chain rule's local factors)."""
     return _local_gradients_of(_structure(s))
 
 
-@functools.lru_cache(maxsize=64)
-def _local_gradients_of(s: Setup) -> dict[str, Any]:
-    outputs = forward(s)
+@stored
+def _local_gradients_of(s: Setup) -> dict[str, Expr]:
+    import sympy
+
+    outputs = _forward(s, frozenset())
     definitions = {}
     for (k, l), o in outputs.items():
         for matrix, size in (("F", (len(s.F), len(s.F[0]))), ("X", (len(s.X), len(s.X[0])))):
             for i in range(1, size[0] + 1):
                 for j in range(1, size[1] + 1):
-                    definitions[local_name((k, l), matrix, (i, j))] = sympy.diff(o, sympy.Symbol(entry_name(matrix, i, j)))
+                    derivative = sympy.diff(o, sympy.Symbol(entry_name(matrix, i, j)))
+                    definitions[local_name((k, l), matrix, (i, j))] = from_sympy(derivative)
     return definitions
 
 
@@ -173,15 +186,6 @@ def _values(s: Setup, gradients: Mapping[tuple[int, int], Fraction]) -> dict[str
     values |= {entry_name("F", i + 1, j + 1): v for i, row in enumerate(s.F) for j, v in enumerate(row)}
     values |= {gradient_name(k, l): g for (k, l), g in gradients.items()}
     return values
-
-
-def _substitution(values: Mapping[str, Fraction]) -> dict[Any, Any]:
-    return {sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in values.items()}
-
-
-def _number(expr: Any, substitution: Mapping[Any, Any]) -> Fraction:
-    value = expr.xreplace(substitution)
-    return Fraction(int(value.p), int(value.q))
 
 
 _SETUPS: IdentityMemo[Setup] = IdentityMemo(256)
@@ -220,8 +224,7 @@ def _solve(s: Setup, mistakes: frozenset[str], own_o: Matrix | None, own_gradien
     scale = Fraction(1) if s.head == "sum" or "gap_scale_forgotten" in mistakes else Fraction(1, rows * cols)
     gradients = {key: s.upstream * scale for key in outputs}
     values = _values(s, gradients)
-    substitution = _substitution(values)
-    o_values = {key: _number(o, substitution) for key, o in outputs.items()}
+    o_values = {key: o.value(values) for key, o in outputs.items()}
     # Error carried forward: y from the student's own O.
     total = sum((v for row in own_o for v in row) if own_o is not None else o_values.values(), Fraction(0))
     answers: dict[str, Any] = {
@@ -229,32 +232,37 @@ def _solve(s: Setup, mistakes: frozenset[str], own_o: Matrix | None, own_gradien
         "y": total if s.head == "sum" else total / (rows * cols),
         "dL_dO": _as_matrix(gradients, rows, cols),
     }
-    number_values = substitution if own_gradients is None else _substitution(_values(
-        s, {(k + 1, l + 1): v for k, row in enumerate(own_gradients) for l, v in enumerate(row)}))
+    number_values = values if own_gradients is None else _values(
+        s, {(k + 1, l + 1): v for k, row in enumerate(own_gradients) for l, v in enumerate(row)})
     upstream = {gradient_name(*key): g for key, g in gradients.items()}
     definitions = _local_gradients(s)
     for matrix, size, formulas in _gradient_formulas(s, mistakes):
         entries = {}
         for (i, j), expr in formulas.items():
             answers[f"formulas.{entry_name('dL_d' + matrix, i, j)}"] = Formula(expr, upstream, values, definitions)
-            entries[(i, j)] = _number(expr, number_values)
+            entries[(i, j)] = expr.value(number_values)
         if len(entries) == size[0] * size[1]:
             answers[f"dL_d{matrix}"] = _as_matrix(entries, *size)
     return answers
 
 
-def _gradient_formulas(s: Setup, mistakes: frozenset[str]) -> tuple[tuple[str, tuple[int, int], dict[tuple[int, int], Any]], ...]:
+Gradients = tuple[tuple[str, tuple[int, int], dict[tuple[int, int], Expr]], ...]
+
+
+def _gradient_formulas(s: Setup, mistakes: frozenset[str]) -> Gradients:
     """The chain-rule formula of every entry of ∂L/∂F and ∂L/∂X (cached: the slow, symbolic part).
 
     An entry whose formula has no counterpart under ``x_f_swapped`` is left out.
     """
-    return _gradient_formulas_of(_structure(s), mistakes)
+    return _derived(_structure(s), mistakes)[1]
 
 
-@functools.lru_cache(maxsize=256)
-def _gradient_formulas_of(s: Setup, mistakes: frozenset[str]
-                          ) -> tuple[tuple[str, tuple[int, int], dict[tuple[int, int], Any]], ...]:
-    outputs = forward(s, mistakes)
+@stored
+def _derived(s: Setup, mistakes: frozenset[str]) -> tuple[dict[tuple[int, int], Expr], Gradients]:
+    """The forward pass and the chain-rule formulas as trees, derived with SymPy."""
+    import sympy
+
+    outputs = _forward(s, mistakes)
     result = []
     for matrix, size in (("F", (len(s.F), len(s.F[0]))), ("X", (len(s.X), len(s.X[0])))):
         formulas = {}
@@ -266,13 +274,15 @@ def _gradient_formulas_of(s: Setup, mistakes: frozenset[str]
                     expr = _swap_x_f(expr, s)
                     if expr is None:
                         continue
-                formulas[(i, j)] = expr
+                formulas[(i, j)] = from_sympy(expr)
         result.append((matrix, size, formulas))
-    return tuple(result)
+    return {key: from_sympy(o) for key, o in outputs.items()}, tuple(result)
 
 
 def _swap_x_f(expr: Any, s: Setup) -> Any:
-    """``expr`` with every X_ij written as F_ij and back; None when an entry has no counterpart."""
+    """``expr`` (SymPy) with every X_ij written as F_ij and back; None when an entry has no counterpart."""
+    import sympy
+
     known = symbols_of(s)
     swap = {}
     for symbol in expr.free_symbols:

@@ -1,0 +1,144 @@
+"""Symbolic derivations kept between runs, so that ``grade check`` imports SymPy only the first time.
+
+A solver derives its formulas with SymPy, which takes longer to import than
+the rest of a check takes to run. What it derives depends on the problem's
+structure (sizes, stride, mistakes), not on the student, so a solver marks
+those functions ``@stored``: their results, formula trees and numbers, are
+kept as JSON files in a folder, keyed by the function, the source of its
+module, the grader's formula code and version, and the arguments. Nothing is
+kept until :func:`keep_in` names a folder (``grade check`` names the user's
+cache folder); a file that is missing, unreadable or damaged is derived again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import inspect
+import json
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from grader import __version__
+from grader.formulas import expr as expr_module
+from grader.formulas.expr import Expr, from_data
+
+ENVIRONMENT = "GRADER_CACHE_DIR"
+"""Environment variable naming the folder ``grade check`` keeps derivations in (empty: keep none)."""
+_FORMAT = 1
+_folder: Path | None = None
+
+Result = TypeVar("Result")
+
+
+def keep_in(folder: Path | None) -> None:
+    """Keep derivations in ``folder`` from now on (None: keep none, the default)."""
+    global _folder
+    _folder = folder
+
+
+def user_cache_folder() -> Path | None:
+    """``$GRADER_CACHE_DIR`` if set (None when empty), else ``hw-grader`` in ``$XDG_CACHE_HOME`` or ``~/.cache``."""
+    chosen = os.environ.get(ENVIRONMENT)
+    if chosen is not None:
+        return Path(chosen) if chosen else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "hw-grader" / "derivations"
+
+
+def stored(function: Callable[..., Result]) -> Callable[..., Result]:
+    """Keep ``function``'s results in memory and, when a folder is set, on disk.
+
+    Its arguments must be numbers, strings, tuples, frozensets or dataclasses
+    of those; its results numbers, strings, tuples, dicts and formula trees.
+    Callers must not change a result (it is shared).
+    """
+    code = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{function.__module__}.{function.__qualname__}\0".encode())
+    for source in (inspect.getsourcefile(function), expr_module.__file__):
+        code.update(Path(source).read_bytes() if source else b"")
+
+    @functools.lru_cache(maxsize=256)
+    @functools.wraps(function)
+    def kept(*args: Any) -> Result:
+        folder = _folder
+        if folder is None:
+            return function(*args)
+        key = code.copy()
+        key.update(json.dumps(_key_data(args), sort_keys=True).encode())
+        file = folder / f"{key.hexdigest()}.json"
+        try:
+            return _decode(json.loads(file.read_bytes()))
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
+            pass  # not kept yet, or damaged: derive it again
+        result = function(*args)
+        _write(file, json.dumps(_encode(result), separators=(",", ":")))
+        return result
+
+    return kept
+
+
+def _write(file: Path, text: str) -> None:
+    """Write atomically; a folder that cannot be written only means deriving again next time."""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=file.parent, prefix=".", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+            os.replace(temporary, file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+def _key_data(value: Any) -> Any:
+    """Arguments as JSON data that is the same in every process (a frozenset's order is not)."""
+    if isinstance(value, (frozenset, set)):
+        return {"set": sorted((_key_data(v) for v in value), key=json.dumps)}
+    if isinstance(value, (tuple, list)):
+        return [_key_data(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {type(value).__name__: {f.name: _key_data(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    if isinstance(value, Fraction):
+        return {"fraction": str(value)}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    raise TypeError(f"a stored function's argument cannot be {type(value).__name__}")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Expr):
+        return {"e": value.to_data()}
+    if isinstance(value, Fraction):
+        return {"f": str(value)}
+    if isinstance(value, tuple):
+        return {"t": [_encode(v) for v in value]}
+    if isinstance(value, dict):
+        return {"d": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    raise TypeError(f"a stored function cannot return {type(value).__name__}")
+
+
+def _decode(data: Any) -> Any:
+    """The value :func:`_encode` wrote (ValueError, TypeError or KeyError when it is damaged)."""
+    if isinstance(data, dict):
+        (tag, inner), = data.items()
+        if tag == "e":
+            return from_data(inner)
+        if tag == "f":
+            return Fraction(inner)
+        if tag == "t":
+            return tuple(_decode(v) for v in inner)
+        if tag == "d":
+            return {_decode(k): _decode(v) for k, v in inner}
+        raise ValueError(f"unknown tag {tag!r}")
+    if data is None or isinstance(data, (bool, int, str)):
+        return data
+    raise ValueError("unexpected data")

@@ -1,0 +1,147 @@
+"""Formula trees: exact values without SymPy, the SymPy form on request, and derivations kept between runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+import sympy
+
+from grader.formulas import stored as stored_module
+from grader.formulas.equivalence import Match, compare
+from grader.formulas.expr import Expr, Op, from_data, from_sympy, number, symbol
+from grader.formulas.parse import FormulaError, parse_formula
+from grader.formulas.stored import keep_in, stored
+from tests.conftest import PROBLEMS, SUBMISSIONS
+
+HOMEWORK = {"X": [[3, 4, 5], [2, 1, -3], [4, -2, 0]], "F": [[2, 0], [-3, 1]],
+            "stride": 1, "padding": 0, "head": "gap", "upstream": 1}
+FORMULAS = ["X11*dL_dO11 + X12*dL_dO12", "-(X11 - 2*F22)^3 / (F11 + 1/4)", r"\frac{X_{1,1}}{3} - 0.25 X12",
+            "dL_dO11 (X11 + X12) - -X21", "X11^-2 * F12^2 + 7", "∂O11/∂F22 × ∂L/∂O11", "((X11))/((F11 - F12))"]
+
+
+@pytest.fixture(scope="module")
+def names(q4_solver) -> frozenset[str]:
+    """The symbols of the homework's Q4."""
+    return q4_solver.symbols(HOMEWORK)
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_values_are_sympys_values(names, text) -> None:
+    """A parsed formula's exact value at random points is the value of the SymPy expression it converts to."""
+    tree = parse_formula(text, names)
+    built = tree.to_sympy()
+    generator = random.Random(text)
+    for _ in range(5):
+        point = {name: Fraction(generator.randint(-99, 99), generator.randint(1, 9)) for name in names}
+        expected = built.xreplace({sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in point.items()})
+        assert tree.value(point) == Fraction(int(expected.p), int(expected.q))
+
+
+def test_data_round_trip(q4_solver) -> None:
+    """Every formula of the solver survives JSON data and SymPy and back unchanged."""
+    answers = q4_solver.solve(HOMEWORK)
+    formulas = [value.expr for path, value in answers.items() if path.startswith("formulas.")]
+    assert len(formulas) == 13
+    for tree in formulas:
+        assert from_data(json.loads(json.dumps(tree.to_data()))) == tree
+        assert from_sympy(tree.to_sympy()) == tree
+
+
+@pytest.mark.parametrize("data", [[], ["?", "1"], ["n", 3], ["s"], ["^", ["s", "X11"], 1.5], ["^", ["s", "X11"]],
+                                  ["-", ["s", "X11"], ["s", "X12"]], "X11", ["+"]])
+def test_damaged_data_is_refused(data) -> None:
+    """Data that is not a tree :meth:`Expr.to_data` writes is a ValueError, never a wrong tree."""
+    with pytest.raises(ValueError):
+        from_data(data)
+
+
+def test_trees_compare_by_structure() -> None:
+    """Two trees built alike are equal and hash alike; the order of a sum's terms matters to the tree."""
+    a = Expr(Op.ADD, (symbol("X11"), number(2)))
+    assert a == Expr(Op.ADD, (symbol("X11"), number(2))) and hash(a) == hash(Expr(Op.ADD, (symbol("X11"), number(2))))
+    assert a != Expr(Op.ADD, (number(2), symbol("X11"))) and a.free == {"X11"}
+
+
+@pytest.mark.parametrize("text, refused", [("1/(2*X11 - X11*2)", True), ("X12/(X11 - X11)", True),
+                                           ("1/(X11 - 3)", False), ("1/(X11^2 - X11*X11 + 1)", False)])
+def test_division_by_zero_as_sympy_decides_it(names, text, refused) -> None:
+    """A divisor SymPy builds as 0 is refused; one that only has roots (or cancels to a non-zero number) is read."""
+    if refused:
+        with pytest.raises(FormulaError, match="division by zero"):
+            parse_formula(text, names)
+    else:
+        assert isinstance(parse_formula(text, names), Expr)
+
+
+@pytest.mark.parametrize("text, match", [("X11 - X11 + 5/2", Match.NUMBER_ONLY), ("5/2", Match.NUMBER_ONLY),
+                                         ("2*X12 - X12*2 + 2.5", Match.NUMBER_ONLY), ("X11 + 5/2", Match.DIFFERENT),
+                                         ("dL_dO11*X11 + X12*dL_dO12 + X21*dL_dO21 + X22*dL_dO22 + X11 - X11",
+                                          Match.EQUAL)])
+def test_a_number_written_with_cancelling_symbols_is_a_number(q4_solver, names, text, match) -> None:
+    """``X11 - X11 + 5/2`` is the bare number 5/2, as SymPy builds it; ``X11 + 5/2`` is a formula."""
+    reference = q4_solver.solve(HOMEWORK)["formulas.dL_dF11"]
+    assert reference.number == Fraction(5, 2)
+    assert compare(parse_formula(text, names), reference) is match
+
+
+_CALLS: list[tuple[int, frozenset[str]]] = []
+
+
+@stored
+def _derive(size: int, mistakes: frozenset[str]) -> dict[object, object]:
+    """A stand-in derivation: counts its calls."""
+    _CALLS.append((size, mistakes))
+    return {(1, size): -symbol("X11"), "n": Fraction(1, 3), "t": (1, "a", None, True)}
+
+
+def test_stored_results_are_kept_and_read_back(tmp_path) -> None:
+    """With a folder set, a result is written once and read back equal; a damaged file is derived again."""
+    keep_in(tmp_path)
+    try:
+        _derive.cache_clear()
+        first = _derive(2, frozenset({"b", "a"}))
+        files = list(tmp_path.iterdir())
+        assert len(files) == 1 and len(_CALLS) == 1
+        _derive.cache_clear()
+        assert _derive(2, frozenset({"a", "b"})) == first and len(_CALLS) == 1  # read from the file
+        files[0].write_text('{"d": [[{"t": [1, 2]}, {"e": ["?"]}]]}')
+        _derive.cache_clear()
+        assert _derive(2, frozenset({"a", "b"})) == first and len(_CALLS) == 2  # derived again, and kept
+        _derive.cache_clear()
+        assert _derive(2, frozenset({"a", "b"})) == first and len(_CALLS) == 2
+    finally:
+        keep_in(None)
+        _derive.cache_clear()
+
+
+def test_nothing_is_kept_without_a_folder(tmp_path, monkeypatch) -> None:
+    """Without a folder no file is written anywhere; an empty GRADER_CACHE_DIR means no folder."""
+    monkeypatch.setenv(stored_module.ENVIRONMENT, "")
+    assert stored_module.user_cache_folder() is None
+    monkeypatch.setenv(stored_module.ENVIRONMENT, str(tmp_path / "x"))
+    assert stored_module.user_cache_folder() == tmp_path / "x"
+    _derive.cache_clear()
+    _derive(3, frozenset())
+    assert not (tmp_path / "x").exists()
+
+
+def _check_with_import_times(folder: os.PathLike[str], hash_seed: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, stored_module.ENVIRONMENT: str(folder), "PYTHONHASHSEED": hash_seed}
+    return subprocess.run([sys.executable, "-X", "importtime", "-m", "grader.cli", "check",
+                           str(SUBMISSIONS / "answer-key"), "--problems", str(PROBLEMS)],
+                          capture_output=True, text=True, env=environment, check=True)
+
+
+def test_a_second_check_imports_no_sympy(tmp_path) -> None:
+    """The first `grade check` derives Q4 with SymPy and keeps it; the next (other hash seed) never imports SymPy."""
+    first = _check_with_import_times(tmp_path, "1")
+    second = _check_with_import_times(tmp_path, "2")
+    assert "| sympy\n" in first.stderr
+    assert "sympy" not in second.stderr
+    assert second.stdout == first.stdout and "q4" in second.stdout
