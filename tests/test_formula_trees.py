@@ -12,8 +12,9 @@ from fractions import Fraction
 import pytest
 import sympy
 
+from grader.formulas import polynomial
 from grader.formulas import stored as stored_module
-from grader.formulas.equivalence import Match, compare
+from grader.formulas.equivalence import Match, compare, diagnose_terms
 from grader.formulas.expr import Expr, Op, from_data, from_sympy, number, symbol
 from grader.formulas.parse import FormulaError, parse_formula
 from grader.formulas.stored import keep_in, stored
@@ -131,17 +132,71 @@ def test_nothing_is_kept_without_a_folder(tmp_path, monkeypatch) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def _check_with_import_times(folder: os.PathLike[str], hash_seed: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, stored_module.ENVIRONMENT: str(folder), "PYTHONHASHSEED": hash_seed}
+def _check_with_import_times(submission: str, folder: str, hash_seed: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, stored_module.ENVIRONMENT: folder, "PYTHONHASHSEED": hash_seed}
     return subprocess.run([sys.executable, "-X", "importtime", "-m", "grader.cli", "check",
-                           str(SUBMISSIONS / "answer-key"), "--problems", str(PROBLEMS)],
+                           str(SUBMISSIONS / submission), "--problems", str(PROBLEMS)],
                           capture_output=True, text=True, env=environment, check=True)
 
 
-def test_a_second_check_imports_no_sympy(tmp_path) -> None:
-    """The first `grade check` derives Q4 with SymPy and keeps it; the next (other hash seed) never imports SymPy."""
-    first = _check_with_import_times(tmp_path, "1")
-    second = _check_with_import_times(tmp_path, "2")
+def test_later_checks_import_no_sympy(tmp_path) -> None:
+    """The first `grade check` derives Q4 with SymPy and keeps it; later ones (other hash seed, wrong formulas
+    diagnosed too) never import SymPy and print what a check that keeps nothing prints."""
+    first = _check_with_import_times("answer-key", str(tmp_path), "1")
     assert "| sympy\n" in first.stderr
-    assert "sympy" not in second.stderr
-    assert second.stdout == first.stdout and "q4" in second.stdout
+    for submission in ("answer-key", "mistake-kernel-flipped", "seed-writeup"):
+        later = _check_with_import_times(submission, str(tmp_path), "2")
+        assert "sympy" not in later.stderr, submission
+        assert later.stdout == _check_with_import_times(submission, "", "3").stdout and "q4" in later.stdout
+
+
+def _random_polynomial_tree(rng: random.Random, depth: int = 0) -> Expr:
+    """A random tree of sums, products, negations, whole powers and divisions by numbers."""
+    names = ["X11", "X_1_10", "F22", "dL_dO11", "dO11_dF22"]
+    choice = rng.random()
+    if depth > 3 or choice < 0.3:
+        return symbol(rng.choice(names)) if rng.random() < 0.6 else number(Fraction(rng.randint(-9, 9), rng.choice([1, 2, 4])))
+    if choice < 0.55:
+        return Expr(Op.ADD, tuple(_random_polynomial_tree(rng, depth + 1) for _ in range(rng.randint(2, 3))))
+    if choice < 0.8:
+        return Expr(Op.MUL, tuple(_random_polynomial_tree(rng, depth + 1) for _ in range(rng.randint(2, 3))))
+    if choice < 0.9:
+        return -_random_polynomial_tree(rng, depth + 1)
+    if choice < 0.95:
+        return Expr(Op.POW, (number(rng.choice([2, -3, Fraction(1, 2)])), rng.choice([-2, -1, 2])))
+    return Expr(Op.POW, (_random_polynomial_tree(rng, depth + 1), rng.randint(0, 3)))
+
+
+def test_multiplied_out_terms_are_sympys_terms() -> None:
+    """On 500 random polynomial trees, the terms and their texts are exactly those of SymPy's expand and str."""
+    rng = random.Random(20261126)
+    for _ in range(500):
+        tree = _random_polynomial_tree(rng)
+        mine = {polynomial.term_text(m, c): polynomial.degree(m) for m, c in polynomial.expand(tree).items()}
+        terms = sympy.Add.make_args(sympy.expand(tree.to_sympy()))
+        theirs = {str(t): sympy.Poly(t, *t.free_symbols).total_degree() if t.free_symbols else 0
+                  for t in terms if t != 0}
+        assert mine == theirs, tree.to_sympy()
+
+
+def test_division_by_symbols_is_left_to_sympy(names) -> None:
+    """A tree that divides by symbols, or multiplies out past the cap, is NotPolynomial, not guessed at."""
+    with pytest.raises(polynomial.NotPolynomial):
+        polynomial.expand(parse_formula("X11^2/X11", names))
+    with pytest.raises(polynomial.NotPolynomial):
+        polynomial.expand(parse_formula("(X11+X12+X13+X21+X22+X23+X31+X32+X33+F11)^8", names))
+    assert polynomial.expand(parse_formula("X11/4 - X11*0.25 + 2/(1/3)", names)) == {(): Fraction(6)}
+
+
+@pytest.mark.parametrize("text, diagnosis, terms", [
+    ("-(X11*dL_dO11 + X12*dL_dO12 + X21*dL_dO21 + X22*dL_dO22)", "sign_wrong", ()),
+    ("X11*dL_dO11 + X12*dL_dO12 + X21*dL_dO21", "term_missing", ("X22*dL_dO22",)),
+    ("X11/4 + X12/4 + X21/4 + X22/4 + 3*F11/4", "term_extra", ("3*F11/4",)),
+    ("X11*dL_dO11 X12*dL_dO12 + X21*dL_dO21 + X22*dL_dO22", "operator_missing", ("X11*X12*dL_dO11*dL_dO12",)),
+    ("X11^2/X11 * dL_dO11 + X12*dL_dO12 + X21*dL_dO21", "term_missing", ("X22*dL_dO22",)),  # through SymPy
+])
+def test_term_diagnoses_with_and_without_sympy(q4_solver, names, text, diagnosis, terms) -> None:
+    """Each term diagnosis names SymPy's terms, whether the formula is multiplied out here or by SymPy."""
+    reference = q4_solver.solve(HOMEWORK)["formulas.dL_dF11"]
+    report = diagnose_terms(parse_formula(text, names), reference)
+    assert report is not None and report.diagnosis.value == diagnosis and report.terms == terms

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Mapping
 
+from grader.formulas import polynomial
 from grader.formulas.expr import Expr, number
+from grader.formulas.polynomial import NotPolynomial
 from grader.memo import IdentityMemo
 
 POINTS = 3
@@ -195,27 +197,63 @@ def diagnose_terms(student: Expr, reference: Formula) -> TermReport | None:
     Compared with the reference in the student's own form (with the upstream
     symbols, or with their values written in): the whole formula negated (sign), reference terms left out (missing), terms that are
     not in the reference (extra), or a term of higher degree than any in the
-    reference (an operator missing, as when two terms run together). Terms
-    need algebra: SymPy is imported here.
+    reference (an operator missing, as when two terms run together).
+
+    The terms come from multiplying the trees out (:mod:`grader.formulas.polynomial`);
+    SymPy is asked only when that cannot be sure to see what SymPy sees: a
+    division by symbols (``X11^2/X11``), symbols that cancel (``X11 - X11``), or
+    a large formula.
     """
+    mine = expand_definitions(student, reference)
+    try:
+        return _diagnose_multiplied_out(mine, reference)
+    except NotPolynomial:
+        return _diagnose_with_sympy(mine, reference)
+
+
+_SURELY_SMALL = 60
+"""Nodes of a tree below which SymPy's ``count_ops`` of it stays under ``_MAX_EXPAND_OPS`` (at most 2 per node)."""
+
+
+def _diagnose_multiplied_out(mine: Expr, reference: Formula) -> TermReport | None:
+    """:func:`diagnose_terms` without SymPy (NotPolynomial when unsure)."""
+    given = polynomial.expand(mine)
+    if polynomial.size(mine) > _SURELY_SMALL or polynomial.symbols(given) != mine.free:
+        raise NotPolynomial("SymPy may simplify or count it otherwise")  # its free symbols, its size
+    theirs = reference.expr if (mine.free & reference.upstream.keys()) or not reference.upstream else reference.substituted
+    expected = polynomial.expand(theirs)
+    return _report(mine, theirs, _terms(expected), _terms(given))
+
+
+def _terms(multiplied_out: polynomial.Polynomial) -> dict[str, int]:
+    if not multiplied_out:
+        return {"0": 0}  # SymPy's expansion of zero is the one term 0
+    return {polynomial.term_text(m, c): polynomial.degree(m) for m, c in multiplied_out.items()}
+
+
+def _diagnose_with_sympy(mine: Expr, reference: Formula) -> TermReport | None:
     import sympy
 
-    mine = expand_definitions(student, reference)
     built = mine.sympy
-    # Compare like with like: a student who wrote the upstream symbols against the
-    # reference, one who wrote their values in against the substituted reference.
     wrote_upstream = any(s.name in reference.upstream for s in built.free_symbols)
     theirs = reference.expr if wrote_upstream or not reference.upstream else reference.substituted
     if sympy.count_ops(built) > _MAX_EXPAND_OPS or not (built.is_polynomial() and theirs.sympy.is_polynomial()):
         return None
+
+    def terms(expression: Any) -> dict[str, int]:
+        return {str(t): _degree(t) for t in sympy.Add.make_args(sympy.expand(expression))}
+
+    return _report(mine, theirs, terms(theirs.sympy), terms(built))
+
+
+def _report(mine: Expr, theirs: Expr, expected: dict[str, int], given: dict[str, int]) -> TermReport | None:
+    """The diagnosis from the terms (as SymPy prints them, with their degrees) of the reference and the student's formula."""
     if equal(mine, -theirs):
         return TermReport(TermDiagnosis.SIGN_WRONG)
-    expected_terms = set(sympy.Add.make_args(sympy.expand(theirs.sympy)))
-    given_terms = set(sympy.Add.make_args(sympy.expand(built)))
-    missing = expected_terms - given_terms
-    extra = given_terms - expected_terms
-    top = max(_degree(t) for t in expected_terms)
-    if any(_degree(t) > top for t in extra):
+    missing = expected.keys() - given.keys()
+    extra = given.keys() - expected.keys()
+    top = max(expected.values())
+    if any(given[t] > top for t in extra):
         return TermReport(TermDiagnosis.OPERATOR_MISSING, _texts(extra))
     if missing and not extra:
         return TermReport(TermDiagnosis.TERM_MISSING, _texts(missing))
@@ -230,5 +268,5 @@ def _degree(term: Any) -> int:
     return sympy.Poly(term, *term.free_symbols).total_degree() if term.free_symbols else 0
 
 
-def _texts(terms: set[Any]) -> tuple[str, ...]:
-    return tuple(sorted(str(t).replace("**", "^") for t in terms))
+def _texts(terms: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(t.replace("**", "^") for t in terms))
