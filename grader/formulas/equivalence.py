@@ -82,8 +82,12 @@ class Match(enum.Enum):
     DIFFERENT = "different"
 
 
-def _random_point(names: list[str], generator: random.Random) -> dict[str, Fraction]:
-    return {name: Fraction(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for name in names}
+@functools.lru_cache(maxsize=4096)
+def _random_points(names: tuple[str, ...]) -> tuple[dict[str, Fraction], ...]:
+    """The ``_TRIES`` random points over the named symbols, the same on every call (callers must not change them)."""
+    generator = random.Random(_SEED)
+    return tuple({name: Fraction(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for name in names}
+                 for _ in range(_TRIES))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -92,11 +96,11 @@ def _equal(a: Expr, b: Expr, fixed: tuple[tuple[str, Fraction], ...]) -> bool:
     if a == b:
         return True
     held = dict(fixed)
-    free = sorted((a.free | b.free) - held.keys())
-    generator = random.Random(_SEED)
+    free = tuple(sorted((a.free | b.free) - held.keys()))
     agreed = 0
-    for _ in range(_TRIES):
-        point = _random_point(free, generator) | held
+    for point in _random_points(free):
+        if held:
+            point = point | held
         try:
             left, right = a.value(point), b.value(point)
         except ZeroDivisionError:
@@ -147,6 +151,7 @@ def _compare(student: Expr, reference: Formula) -> Match:
     return Match.DIFFERENT
 
 
+@functools.lru_cache(maxsize=65536)  # a class writes the same formulas, compared with many references
 def constant(expr: Expr) -> Fraction | None:
     """The number ``expr`` is when SymPy would build it as a number (``2*X11 - 2*X11 + 1/4`` too), else None.
 
@@ -156,10 +161,9 @@ def constant(expr: Expr) -> Fraction | None:
     """
     if not expr.free:
         return expr.value({})  # the parser refused every division by zero without symbols
-    names = sorted(expr.free)
-    generator = random.Random(_SEED)
+    first, second = _random_points(tuple(sorted(expr.free)))[:2]
     try:
-        if expr.value(_random_point(names, generator)) != expr.value(_random_point(names, generator)):
+        if expr.value(first) != expr.value(second):
             return None
     except ZeroDivisionError:
         pass
