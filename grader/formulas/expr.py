@@ -77,24 +77,40 @@ class Expr:
             ZeroDivisionError: When a denominator is zero at the point.
             KeyError: When ``point`` lacks a symbol of the tree.
         """
+        numerator, denominator = self._ratio(point)
+        return Fraction(numerator, denominator)
+
+    def _ratio(self, point: Mapping[str, Fraction]) -> tuple[int, int]:
+        """The value as a numerator and a non-zero denominator, not reduced.
+
+        Whole-number arithmetic, reduced once at the end: the same exact value
+        as with fractions, without a gcd at every step (several times faster).
+        """
         op, args = self.op, self.args
-        if op is Op.NUMBER:
-            return args[0]
-        if op is Op.SYMBOL:
-            return point[args[0]]
+        if op is Op.NUMBER or op is Op.SYMBOL:
+            value = args[0] if op is Op.NUMBER else point[args[0]]
+            return value.numerator, value.denominator
         if op is Op.ADD:
-            total = args[0].value(point)
+            numerator, denominator = args[0]._ratio(point)
             for term in args[1:]:
-                total += term.value(point)
-            return total
+                n, d = term._ratio(point)
+                numerator, denominator = numerator * d + n * denominator, denominator * d
+            return numerator, denominator
         if op is Op.MUL:
-            product = args[0].value(point)
+            numerator, denominator = args[0]._ratio(point)
             for factor in args[1:]:
-                product *= factor.value(point)
-            return product
+                n, d = factor._ratio(point)
+                numerator, denominator = numerator * n, denominator * d
+            return numerator, denominator
         if op is Op.POW:
-            return args[0].value(point) ** args[1]
-        return -args[0].value(point)
+            (numerator, denominator), exponent = args[0]._ratio(point), args[1]
+            if exponent < 0:
+                if numerator == 0:
+                    raise ZeroDivisionError("a power of zero with a negative exponent")
+                numerator, denominator, exponent = denominator, numerator, -exponent
+            return numerator ** exponent, denominator ** exponent
+        numerator, denominator = args[0]._ratio(point)
+        return -numerator, denominator
 
     def substitute(self, replacements: Mapping[str, Expr]) -> Expr:
         """The tree with the named symbols replaced by trees (others kept)."""
