@@ -221,9 +221,11 @@ _SURELY_SMALL = 60
 
 def _diagnose_multiplied_out(mine: Expr, reference: Formula) -> TermReport | None:
     """:func:`diagnose_terms` without SymPy (NotPolynomial when unsure)."""
+    if polynomial.size(mine) > _SURELY_SMALL:
+        raise NotPolynomial("SymPy may count it as too large")
     given = polynomial.expand(mine)
-    if polynomial.size(mine) > _SURELY_SMALL or polynomial.symbols(given) != mine.free:
-        raise NotPolynomial("SymPy may simplify or count it otherwise")  # its free symbols, its size
+    if polynomial.symbols(given) != mine.free:
+        raise NotPolynomial("symbols cancel: SymPy may have dropped some as it built the formula")
     theirs = reference.expr if (mine.free & reference.upstream.keys()) or not reference.upstream else reference.substituted
     expected = polynomial.expand(theirs)
     return _report(mine, theirs, _terms(expected), _terms(given))

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from grader import __version__
-from grader.formulas import expr as expr_module
 from grader.formulas.expr import Expr, from_data
 
 ENVIRONMENT = "GRADER_CACHE_DIR"
 """Environment variable naming the folder ``grade check`` keeps derivations in (empty: keep none)."""
 _FORMAT = 1
+_FORMULA_CODE = Path(__file__).resolve().parent
 _folder: Path | None = None
 
 Result = TypeVar("Result")
@@ -58,8 +58,10 @@ def stored(function: Callable[..., Result]) -> Callable[..., Result]:
     Callers must not change a result (it is shared).
     """
     code = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{function.__module__}.{function.__qualname__}\0".encode())
-    for source in (inspect.getsourcefile(function), expr_module.__file__):
-        code.update(Path(source).read_bytes() if source else b"")
+    source = inspect.getsourcefile(function)
+    # The grader's formula code too: it defines the trees and the symbols' names.
+    for file in ([Path(source)] if source else []) + sorted(_FORMULA_CODE.glob("*.py")):
+        code.update(file.read_bytes())
 
     @functools.lru_cache(maxsize=256)
     @functools.wraps(function)
