@@ -3,8 +3,8 @@
 Importing SymPy takes half a second or more, longer than everything else a
 ``grade check`` does. The formulas of a homework are rational functions, and
 grading them needs only their exact values at random rational points, so
-students' formulas are read into these trees and evaluated with
-:class:`~fractions.Fraction`; a tree becomes a SymPy expression only for the
+students' formulas are read into these trees and evaluated exactly, on
+whole numbers; a tree becomes a SymPy expression only for the
 symbolic steps (a term-by-term diagnosis, a cancellation no random point can
 decide, printing a solver's formula), which import SymPy then.
 
@@ -35,7 +35,7 @@ class Op(enum.Enum):
 class Expr:
     """One node of a formula: an operation and its arguments (nodes, or a number, name or exponent).
 
-    Immutable; compared by structure, hashed once.
+    Not changed once built; compared by structure, hashed once.
 
     Attributes:
         op: The operation.

@@ -18,7 +18,6 @@ import hashlib
 import inspect
 import json
 import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -85,16 +84,10 @@ def stored(function: Callable[..., Result]) -> Callable[..., Result]:
 
 def _write(file: Path, text: str) -> None:
     """Write atomically; a folder that cannot be written only means deriving again next time."""
+    from grader.reporting.files import write_atomic
+
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=file.parent, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(temporary, file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomic(file, text)
     except OSError:
         pass
 
