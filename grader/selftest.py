@@ -253,7 +253,7 @@ def _transform_formula(how: Transform, part: PartSpec, problem: Problem) -> Any:
         return Formula(-expr)
     if how is Transform.PERTURB:
         return Formula(mul(number(_OFFSET), expr))
-    terms = sorted(sympy.Add.make_args(sympy.expand(expr.sympy)), key=str)
+    terms = sorted(sympy.Add.make_args(sympy.expand(expr.to_sympy())), key=str)
     if len(terms) < 2:
         raise ValueError("drop_term needs a formula of two terms or more")
     return Formula(from_sympy(sympy.Add(*terms[1:])))

@@ -22,7 +22,6 @@ from typing import Any, Mapping
 
 from grader.formulas import polynomial
 from grader.formulas.expr import Expr, number
-from grader.formulas.polynomial import NotPolynomial
 from grader.memo import IdentityMemo
 
 POINTS = 3
@@ -71,7 +70,7 @@ class Formula:
     @property
     def text(self) -> str:
         """The formula in plain math, as SymPy prints it (``**`` written ``^``): the contract's form."""
-        return str(self.expr.sympy).replace("**", "^")
+        return str(self.expr.to_sympy()).replace("**", "^")
 
 
 class Match(enum.Enum):
@@ -118,7 +117,7 @@ def _cancels(a: Expr, b: Expr, held: Mapping[str, Fraction]) -> bool:
     import sympy
 
     substitution = {sympy.Symbol(k): sympy.Rational(v.numerator, v.denominator) for k, v in held.items()}
-    difference = a.sympy.xreplace(substitution) - b.sympy.xreplace(substitution)
+    difference = a.to_sympy().xreplace(substitution) - b.to_sympy().xreplace(substitution)
     return sympy.count_ops(difference) <= _MAX_CANCEL_OPS and sympy.cancel(difference) == 0
 
 
@@ -167,7 +166,7 @@ def constant(expr: Expr) -> Fraction | None:
             return None
     except ZeroDivisionError:
         pass
-    built = expr.sympy
+    built = expr.to_sympy()
     return Fraction(int(built.p), int(built.q)) if built.is_Rational else None
 
 
@@ -211,7 +210,7 @@ def diagnose_terms(student: Expr, reference: Formula) -> TermReport | None:
     mine = expand_definitions(student, reference)
     try:
         return _diagnose_multiplied_out(mine, reference)
-    except NotPolynomial:
+    except polynomial.NotPolynomial:
         return _diagnose_with_sympy(mine, reference)
 
 
@@ -222,10 +221,10 @@ _SURELY_SMALL = 60
 def _diagnose_multiplied_out(mine: Expr, reference: Formula) -> TermReport | None:
     """:func:`diagnose_terms` without SymPy (NotPolynomial when unsure)."""
     if polynomial.size(mine) > _SURELY_SMALL:
-        raise NotPolynomial("SymPy may count it as too large")
+        raise polynomial.NotPolynomial("SymPy may count it as too large")
     given = polynomial.expand(mine)
     if polynomial.symbols(given) != mine.free:
-        raise NotPolynomial("symbols cancel: SymPy may have dropped some as it built the formula")
+        raise polynomial.NotPolynomial("symbols cancel: SymPy may have dropped some as it built the formula")
     theirs = reference.expr if (mine.free & reference.upstream.keys()) or not reference.upstream else reference.substituted
     expected = polynomial.expand(theirs)
     return _report(mine, theirs, _terms(expected), _terms(given))
@@ -240,16 +239,16 @@ def _terms(multiplied_out: polynomial.Polynomial) -> dict[str, int]:
 def _diagnose_with_sympy(mine: Expr, reference: Formula) -> TermReport | None:
     import sympy
 
-    built = mine.sympy
+    built = mine.to_sympy()
     wrote_upstream = any(s.name in reference.upstream for s in built.free_symbols)
     theirs = reference.expr if wrote_upstream or not reference.upstream else reference.substituted
-    if sympy.count_ops(built) > _MAX_EXPAND_OPS or not (built.is_polynomial() and theirs.sympy.is_polynomial()):
+    if sympy.count_ops(built) > _MAX_EXPAND_OPS or not (built.is_polynomial() and theirs.to_sympy().is_polynomial()):
         return None
 
     def terms(expression: Any) -> dict[str, int]:
         return {str(t): _degree(t) for t in sympy.Add.make_args(sympy.expand(expression))}
 
-    return _report(mine, theirs, terms(theirs.sympy), terms(built))
+    return _report(mine, theirs, terms(theirs.to_sympy()), terms(built))
 
 
 def _report(mine: Expr, theirs: Expr, expected: dict[str, int], given: dict[str, int]) -> TermReport | None:

@@ -120,15 +120,13 @@ class Expr:
             return replacements[self.args[0]]
         return Expr(self.op, tuple(a.substitute(replacements) if isinstance(a, Expr) else a for a in self.args))
 
-    @property
-    def sympy(self) -> Any:
-        """:meth:`to_sympy`, kept (a tree is converted once)."""
+    def to_sympy(self) -> Any:
+        """The SymPy expression the parser's operations build (SymPy is imported here; kept: converted once)."""
         if self._sympy is None:
-            self._sympy = self.to_sympy()
+            self._sympy = self._build_sympy()
         return self._sympy
 
-    def to_sympy(self) -> Any:
-        """The SymPy expression the parser's operations build (SymPy is imported here)."""
+    def _build_sympy(self) -> Any:
         import sympy
 
         op, args = self.op, self.args
@@ -137,12 +135,12 @@ class Expr:
         if op is Op.SYMBOL:
             return sympy.Symbol(args[0])
         if op is Op.ADD:
-            return sympy.Add(*(a.sympy for a in args))
+            return sympy.Add(*(a.to_sympy() for a in args))
         if op is Op.MUL:
-            return sympy.Mul(*(a.sympy for a in args))
+            return sympy.Mul(*(a.to_sympy() for a in args))
         if op is Op.POW:
-            return sympy.Pow(args[0].sympy, sympy.Integer(args[1]))
-        return -args[0].sympy
+            return sympy.Pow(args[0].to_sympy(), sympy.Integer(args[1]))
+        return -args[0].to_sympy()
 
     def to_data(self) -> Any:
         """The tree as JSON data: ``["+", a, b]``, ``["s", "X11"]``, ``["n", "1/4"]``, ``["^", a, -1]``."""

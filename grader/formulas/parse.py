@@ -373,7 +373,7 @@ def _is_zero(expr: Expr) -> bool:
             return False
     except ZeroDivisionError:
         pass
-    return bool(expr.sympy == 0)
+    return bool(expr.to_sympy() == 0)
 
 
 @functools.lru_cache(maxsize=1024)
