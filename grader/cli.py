@@ -102,6 +102,7 @@ def main() -> None:
     grade submissions/ --formats all   also report.xlsx, report.html, Canvas, Moodle, JUnit, Gradescope
     grade check submissions/s001       check one submission (for students)
     grade key                          write the answer key from the solvers
+    grade derive                       keep the solvers' SymPy derivations in the problem folders
     grade variant s001 --sheet sheets/ a student's own numbers, problem sheet and answer template
     grade selftest                     run every problem's question tests on 50 random variants
     grade bundle --students            the offline self-check for students (answers hashed)
@@ -270,6 +271,29 @@ def key(out: Path, problems_dir: Path | None) -> None:
         return
     write_atomic(out, text)
     click.echo(f"Wrote {out}")
+
+
+@main.command()
+@_problems_option
+def derive(problems_dir: Path | None) -> None:
+    """Derive the solvers' symbolic formulas and keep them in each problem folder, to ship.
+
+    Solvers mark their SymPy derivations @stored; this writes them to
+    derivations/ beside each solver, so that `grade check` and `grade run`
+    read them instead of importing SymPy. Run it after changing a solver or
+    the grader's formula code (the tests fail while a folder is stale);
+    stale files are removed. Stale ones are never read: without a fresh
+    file, the formulas are derived again.
+    """
+    from grader.formulas.stored import SHIPPED, ship_derivations
+
+    root = problems_dir or default_problems_dir()
+    written = ship_derivations(lambda: _load(root), [folder / SHIPPED for folder in sorted(root.iterdir())
+                                                     if (folder / SHIPPED).is_dir()])
+    for folder, count in written.items():
+        click.echo(f"{count} derivations in {os.path.relpath(folder)}")
+    if not written:
+        click.echo(f"No solver under {root} marks derivations @stored: nothing to keep.")
 
 
 @main.command(name="autograder-zip")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 import sympy
@@ -15,7 +18,7 @@ import sympy
 from grader.formulas import polynomial
 from grader.formulas import stored as stored_module
 from grader.formulas.equivalence import Match, compare, diagnose_terms
-from grader.formulas.expr import Expr, Op, from_data, from_sympy, number, symbol
+from grader.formulas.expr import Expr, Op, from_data, from_sympy, mul, number, symbol
 from grader.formulas.parse import FormulaError, parse_formula
 from grader.formulas.stored import keep_in, stored
 from tests.conftest import PROBLEMS, SUBMISSIONS
@@ -137,22 +140,107 @@ def test_nothing_is_kept_without_a_folder(tmp_path, monkeypatch) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def _check_with_import_times(submission: str, folder: str, hash_seed: str) -> subprocess.CompletedProcess[str]:
+def _check_with_import_times(submission: str, folder: str, hash_seed: str,
+                             problems: Path = PROBLEMS) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, stored_module.ENVIRONMENT: folder, "PYTHONHASHSEED": hash_seed}
     return subprocess.run([sys.executable, "-X", "importtime", "-m", "grader.cli", "check",
-                           str(SUBMISSIONS / submission), "--problems", str(PROBLEMS)],
+                           str(SUBMISSIONS / submission), "--problems", str(problems)],
                           capture_output=True, text=True, env=environment, check=True)
 
 
+def _problems_without_derivations(tmp_path: Path) -> Path:
+    """A copy of the problems without their shipped derivations (every formula derived with SymPy)."""
+    copy = tmp_path / "problems"
+    shutil.copytree(PROBLEMS, copy, ignore=shutil.ignore_patterns(stored_module.SHIPPED, "__pycache__"))
+    return copy
+
+
+def test_checks_with_shipped_derivations_import_no_sympy(tmp_path) -> None:
+    """With the problems' shipped derivations, even a first check that keeps nothing never imports SymPy,
+    and prints what a check that derives everything with SymPy prints (wrong formulas diagnosed too)."""
+    derived = _problems_without_derivations(tmp_path)
+    for submission in ("answer-key", "mistake-kernel-flipped", "seed-writeup"):
+        shipped = _check_with_import_times(submission, "", "2")
+        assert "sympy" not in shipped.stderr, submission
+        deriving = _check_with_import_times(submission, "", "3", derived)
+        assert "| sympy\n" in deriving.stderr
+        assert shipped.stdout == deriving.stdout and "q4" in shipped.stdout
+
+
 def test_later_checks_import_no_sympy(tmp_path) -> None:
-    """The first `grade check` derives Q4 with SymPy and keeps it; later ones (other hash seed, wrong formulas
-    diagnosed too) never import SymPy and print what a check that keeps nothing prints."""
-    first = _check_with_import_times("answer-key", str(tmp_path), "1")
+    """Without shipped derivations, the first `grade check` derives Q4 with SymPy and keeps it; later ones
+    (other hash seed, wrong formulas diagnosed too) never import SymPy and print what a check that keeps
+    nothing prints."""
+    problems = _problems_without_derivations(tmp_path)
+    kept = str(tmp_path / "kept")
+    first = _check_with_import_times("answer-key", kept, "1", problems)
     assert "| sympy\n" in first.stderr
     for submission in ("answer-key", "mistake-kernel-flipped", "seed-writeup"):
-        later = _check_with_import_times(submission, str(tmp_path), "2")
+        later = _check_with_import_times(submission, kept, "2", problems)
         assert "sympy" not in later.stderr, submission
-        assert later.stdout == _check_with_import_times(submission, "", "3").stdout and "q4" in later.stdout
+        assert later.stdout == _check_with_import_times(submission, "", "3", problems).stdout and "q4" in later.stdout
+
+
+def test_shipped_derivations_are_fresh(tmp_path) -> None:
+    """The problems' derivations/ folders hold exactly what `grade derive` writes now (else: run it)."""
+    copy = _problems_without_derivations(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "grader.cli", "derive", "--problems", str(copy)],
+                            capture_output=True, text=True, check=True)
+    assert "6 derivations in" in result.stdout
+    for made in sorted(copy.glob(f"*/{stored_module.SHIPPED}")):
+        shipped = PROBLEMS / made.parent.name / stored_module.SHIPPED
+        assert sorted(p.name for p in shipped.iterdir()) == sorted(p.name for p in made.iterdir()), \
+            f"{shipped} is stale: run `grade derive`"
+        for file in made.iterdir():
+            assert (shipped / file.name).read_bytes() == file.read_bytes(), f"{shipped} is stale: run `grade derive`"
+    assert {p.parent.name for p in PROBLEMS.glob(f"*/{stored_module.SHIPPED}")} == \
+        {p.parent.name for p in copy.glob(f"*/{stored_module.SHIPPED}")}
+
+
+_SOLVER_SOURCE = """
+from grader.formulas.expr import mul, number, symbol
+from grader.formulas.stored import stored
+
+CALLS = []
+
+
+@stored
+def derive(size):
+    CALLS.append(size)
+    return {"x": mul(symbol("X11"), number(size))}
+"""
+
+
+def _import_solver(folder: Path, name: str):
+    """The module ``solver.py`` in ``folder``, imported afresh under ``name``."""
+    spec = importlib.util.spec_from_file_location(name, folder / "solver.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_shipped_derivations_are_read_and_stale_ones_removed(tmp_path) -> None:
+    """`ship_derivations` writes what loading derives beside the solver and removes the rest; a fresh import
+    reads it without deriving; a changed solver ignores the old file, derives again and keeps nothing there."""
+    folder = tmp_path / "p1"
+    folder.mkdir()
+    (folder / "solver.py").write_text(_SOLVER_SOURCE)
+    shipped = folder / stored_module.SHIPPED
+    shipped.mkdir()
+    (shipped / "stale.json").write_text("{}")
+    (tmp_path / "p2" / stored_module.SHIPPED).mkdir(parents=True)
+    (tmp_path / "p2" / stored_module.SHIPPED / "old.json").write_text("{}")
+    written = stored_module.ship_derivations(lambda: _import_solver(folder, "shipped_solver").derive(3),
+                                             [tmp_path / "p2" / stored_module.SHIPPED])
+    assert written == {shipped.resolve(): 1}
+    assert [p.name for p in shipped.iterdir()] != ["stale.json"] and len(list(shipped.iterdir())) == 1
+    assert not list((tmp_path / "p2" / stored_module.SHIPPED).iterdir())
+    module = _import_solver(folder, "shipped_solver")
+    assert module.derive(3) == {"x": mul(symbol("X11"), number(3))} and module.CALLS == []  # read, not derived
+    (folder / "solver.py").write_text(_SOLVER_SOURCE + "\n# changed\n")
+    changed = _import_solver(folder, "shipped_solver")
+    assert changed.derive(3) == {"x": mul(symbol("X11"), number(3))} and changed.CALLS == [3]
+    assert len(list(shipped.iterdir())) == 1  # outside `grade derive`, nothing is written there
 
 
 def _random_polynomial_tree(rng: random.Random, depth: int = 0) -> Expr:

@@ -1,13 +1,21 @@
-"""Symbolic derivations kept between runs, so that ``grade check`` imports SymPy only the first time.
+"""Symbolic derivations kept between runs, so that checks and runs need not import SymPy.
 
 A solver derives its formulas with SymPy, which takes longer to import than
 the rest of a check takes to run. What it derives depends on the problem's
 structure (sizes, stride, mistakes), not on the student, so a solver marks
 those functions ``@stored``: their results, formula trees and numbers, are
-kept as JSON files in a folder, keyed by the function, the source of its
-module, the grader's formula code and version, and the arguments. Nothing is
-kept until :func:`keep_in` names a folder (``grade check`` names the user's
-cache folder); a file that is missing, unreadable or damaged is derived again.
+kept as JSON files, keyed by the function, the source of its module, the
+grader's formula code and version, and the arguments. They are looked up in
+two places before anything is derived:
+
+- the problem's own ``derivations/`` folder, beside its solver: written by
+  ``grade derive`` (:func:`ship_derivations`) and shipped with the problem,
+  only read otherwise;
+- the folder :func:`keep_in` names (``grade check`` names the user's cache
+  folder), where what had to be derived is then kept.
+
+A file that is missing, unreadable or damaged is derived again; a changed
+solver or grader has other keys, so stale files are never read.
 """
 
 from __future__ import annotations
@@ -20,16 +28,20 @@ import json
 import os
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from grader import __version__
 from grader.formulas.expr import Expr, from_data
 
 ENVIRONMENT = "GRADER_CACHE_DIR"
 """Environment variable naming the folder ``grade check`` keeps derivations in (empty: keep none)."""
+SHIPPED = "derivations"
+"""The folder beside a solver that holds its shipped derivations (made by ``grade derive``)."""
 _FORMAT = 1
 _FORMULA_CODE = Path(__file__).resolve().parent
 _folder: Path | None = None
+_shipping: set[Path] | None = None
+"""While :func:`ship_derivations` runs: the shipped files written or found so far."""
 
 Result = TypeVar("Result")
 
@@ -50,7 +62,7 @@ def user_cache_folder() -> Path | None:
 
 
 def stored(function: Callable[..., Result]) -> Callable[..., Result]:
-    """Keep ``function``'s results in memory and, when a folder is set, on disk.
+    """Keep ``function``'s results in memory, read them from the shipped or kept files, and keep new ones.
 
     Its arguments must be numbers, strings, tuples, frozensets or dataclasses
     of those; its results numbers, strings, tuples, dicts and formula trees.
@@ -58,6 +70,7 @@ def stored(function: Callable[..., Result]) -> Callable[..., Result]:
     """
     code = hashlib.sha256(f"{_FORMAT}\0{__version__}\0{function.__module__}.{function.__qualname__}\0".encode())
     source = inspect.getsourcefile(function)
+    shipped = Path(source).resolve().parent / SHIPPED if source else None
     # The grader's formula code too: it defines the trees and the symbols' names.
     for file in ([Path(source)] if source else []) + sorted(_FORMULA_CODE.glob("*.py")):
         code.update(file.read_bytes())
@@ -65,24 +78,69 @@ def stored(function: Callable[..., Result]) -> Callable[..., Result]:
     @functools.lru_cache(maxsize=256)
     @functools.wraps(function)
     def kept(*args: Any) -> Result:
-        folder = _folder
-        if folder is None:
+        if shipped is None and _folder is None:
             return function(*args)
         key = code.copy()
         key.update(json.dumps(_key_data(args), sort_keys=True).encode())
-        file = folder / f"{key.hexdigest()}.json"
-        try:
-            return _decode(json.loads(file.read_bytes()))
-        except (OSError, ValueError, TypeError, KeyError, RecursionError):
-            pass  # not kept yet, or damaged: derive it again
+        name = f"{key.hexdigest()}.json"
+        for folder in (shipped,) if _shipping is not None else (shipped, _folder):
+            if folder is not None and (found := _read(folder / name)) is not _ABSENT:
+                if _shipping is not None and folder == shipped:
+                    _shipping.add(folder / name)
+                return found
         result = function(*args)
-        _write(file, json.dumps(_encode(result), separators=(",", ":")))
+        text = json.dumps(_encode(result), separators=(",", ":")) + "\n"
+        if _shipping is not None and shipped is not None:
+            from grader.reporting.files import write_atomic
+
+            write_atomic(shipped / name, text)  # shipping must not fail silently
+            _shipping.add(shipped / name)
+        elif _folder is not None:
+            _keep(_folder / name, text)
         return result
 
     return kept
 
 
-def _write(file: Path, text: str) -> None:
+def ship_derivations(load: Callable[[], object], folders: Iterable[Path] = ()) -> dict[Path, int]:
+    """Derive what ``load`` needs into the ``derivations/`` folders beside the solvers, for shipping.
+
+    Args:
+        load: Loads the problems: that solves each for its expected answers
+            and each mistake, which is all a check or a run derives.
+        folders: More folders to tidy (each problem's ``derivations/``): in
+            these and in those written, files that were not needed (stale: a
+            changed solver has other keys) are removed.
+
+    Returns:
+        Each folder written, with the number of derivations it holds.
+    """
+    global _shipping
+    _shipping = set()  # loading imports the solvers afresh: their functions remember nothing yet
+    try:
+        load()
+        used = _shipping
+    finally:
+        _shipping = None
+    written = sorted({file.parent for file in used})
+    for folder in {*written, *(folder.resolve() for folder in folders)}:  # as ``used`` names them
+        for stale in set(folder.glob("*.json")) - used:
+            stale.unlink()
+    return {folder: sum(1 for file in used if file.parent == folder) for folder in written}
+
+
+_ABSENT = object()
+
+
+def _read(file: Path) -> Any:
+    """The value kept in ``file``, or ``_ABSENT`` when it is missing, unreadable or damaged."""
+    try:
+        return _decode(json.loads(file.read_bytes()))
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return _ABSENT
+
+
+def _keep(file: Path, text: str) -> None:
     """Write atomically; a folder that cannot be written only means deriving again next time."""
     from grader.reporting.files import write_atomic
 
