@@ -89,6 +89,11 @@ class ResultCache:
         self._new_name = Path(name)
         self._written: set[str] = set()
 
+    @property
+    def entries(self) -> int:
+        """How many results the old file holds."""
+        return len(self._index)
+
     def get(self, key: str) -> SubmissionResult | None:
         """The cached result for ``key``, if any (kept for this run's file)."""
         place = self._index.get(key)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping
 
-from grader.cache import CACHE_FILE, ResultCache, fingerprint, read_run, run_key, submission_key, write_run
+from grader.cache import CACHE_FILE, RUN_FILE, ResultCache, fingerprint, read_run, run_key, submission_key, write_run
 from grader.course import Course, Reveal
 from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.engine import grade_folder, make_batch
@@ -107,19 +107,25 @@ def _run_class(submissions: tuple[SubmissionFolder, ...],
                problems: tuple[Problem, ...] | Callable[[], tuple[Problem, ...]], options: RunOptions,
                answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None) -> RunResult:
     load = problems if callable(problems) else (lambda: problems)
-    keys = _cache_keys(submissions, options, answers_file) if options.use_cache else None
-    key = _run_key(keys, options, answers_file) if keys is not None else ""
-    record = read_run(options.out, key) if key else None
-    if record is not None:
-        return RunResult(tuple(options.out / name for name in record.files), record.warnings, record.summary,
-                         record.ungraded_problems,
-                         lambda: _final_batch(submissions, load(), options, answers_file, None, keys)[0], reused=True)
+    keys: KeysWhenNeeded | None = None
+    if options.use_cache and not (options.out / RUN_FILE).is_file():
+        keys = _hashed_meanwhile(submissions, options, answers_file)  # no earlier run to match: grade at once
+    elif options.use_cache:
+        known = _cache_keys(submissions, options, answers_file)
+        keys = lambda: known  # noqa: E731
+        record = read_run(options.out, _run_key(known, options, answers_file))
+        if record is not None:
+            return RunResult(tuple(options.out / name for name in record.files), record.warnings, record.summary,
+                             record.ungraded_problems,
+                             lambda: _final_batch(submissions, load(), options, answers_file, None, keys)[0],
+                             reused=True)
     loaded = load()
     batch, warnings = _final_batch(submissions, loaded, options, answers_file, progress, keys)
     written = _write_reports(batch, loaded, options)
     summary = summary_line(batch)
-    if key:
-        write_run(options.out, key, summary, batch.ungraded_problems, tuple(warnings), tuple(written))
+    if keys is not None:
+        write_run(options.out, _run_key(keys(), options, answers_file), summary, batch.ungraded_problems,
+                  tuple(warnings), tuple(written))
     return RunResult(tuple(written), tuple(warnings), summary, batch.ungraded_problems, lambda: batch)
 
 
@@ -188,7 +194,7 @@ def _report_processes(options: RunOptions, students: int) -> int:
 
 def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
                  answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None,
-                 keys: CacheKeys | None) -> tuple[BatchResult, list[str]]:
+                 keys: KeysWhenNeeded | None) -> tuple[BatchResult, list[str]]:
     """The graded class with the instructor's overrides and the roster applied, and the overrides' warnings."""
     batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress, keys=keys)
     warnings: list[str] = []
@@ -202,11 +208,29 @@ def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Prob
 
 CacheKeys = tuple[str, tuple[str, ...]]
 """The code's fingerprint (problems, grader, variant settings) and each submission's cache key, in order."""
+KeysWhenNeeded = Callable[[], CacheKeys]
+"""The cache keys, made (or waited for) when first asked for."""
 
 
 def _cache_keys(submissions: tuple[SubmissionFolder, ...], options: RunOptions, answers_file: Path | None) -> CacheKeys:
     code = fingerprint(options.problems_dir, variant_seed(options.course))
     return code, tuple(submission_key(s, answers_file, code) for s in submissions)
+
+
+def _hashed_meanwhile(submissions: tuple[SubmissionFolder, ...], options: RunOptions,
+                      answers_file: Path | None) -> KeysWhenNeeded:
+    """The cache keys, hashed in another thread while the class is graded.
+
+    A first run into ``--out`` has no earlier run or result to look up, so the
+    keys are needed only to keep the results, which need not wait: hashing
+    10,000 answers files first would keep a CPU idle for a second or two.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-keys")
+    future = hashing.submit(_cache_keys, submissions, options, answers_file)
+    hashing.shutdown(wait=False)
+    return future.result
 
 
 def _run_key(keys: CacheKeys, options: RunOptions, answers_file: Path | None) -> str:
@@ -244,7 +268,7 @@ def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, s
 
 def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,
                 answers_file: Path | None = None, progress: Callable[[SubmissionResult], None] | None = None,
-                keys: CacheKeys | None = None) -> BatchResult:
+                keys: KeysWhenNeeded | None = None) -> BatchResult:
     """Grade every submission, reusing cached results and isolating the rest in workers.
 
     Args:
@@ -253,14 +277,15 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
         options: The run's options.
         answers_file: A specific answers file to read (when one file was named).
         progress: Called with each result.
-        keys: The cache keys, when the caller has them already (each answers file is then read once).
+        keys: The cache keys, when the caller has them or has them made (each answers file is then read once).
     """
     cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
     variants = variants_for(options.course, problems)
     if cache is not None and keys is None:
-        keys = _cache_keys(submissions, options, answers_file)
+        known = _cache_keys(submissions, options, answers_file)
+        keys = lambda: known  # noqa: E731
     try:
-        results = _graded_or_cached(submissions, problems, options, cache, keys[1] if keys else None, variants,
+        results = _graded_or_cached(submissions, problems, options, cache, keys, variants,
                                     answers_file, progress)
     except BaseException:
         if cache is not None:
@@ -272,32 +297,32 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
 
 
 def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
-                      cache: ResultCache | None, keys: tuple[str, ...] | None, variants: Variants | None,
+                      cache: ResultCache | None, keys: KeysWhenNeeded | None, variants: Variants | None,
                       answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None
                       ) -> list[SubmissionResult]:
     results: list[SubmissionResult] = []
-    pending: list[tuple[SubmissionFolder, str]] = []
+    pending: list[int] = []
     for index, submission in enumerate(submissions):
-        key = keys[index] if keys is not None else ""
-        cached = cache.get(key) if cache is not None else None
+        # An empty cache is not asked: the keys, perhaps still being made, are then needed only to keep results.
+        cached = cache.get(keys()[1][index]) if cache is not None and keys is not None and cache.entries else None
         if cached is None:
-            pending.append((submission, key))
+            pending.append(index)
             continue
         results.append(cached)
         if progress is not None:
             progress(cached)
         if len(results) % KEEP_EVERY == 0:
             keep()
-    todo = [submission for submission, _ in pending]
+    todo = [submissions[index] for index in pending]
     if options.workers > 0 and todo:
         fresh = grade_isolated(todo, problems, options.problems_dir, workers=options.workers, limits=options.limits,
                                answers_file=answers_file, variants=variants, progress=progress)
     else:
         fresh = (_graded(s, problems, answers_file, variants, progress) for s in todo)
-    for (_, key), result in zip(pending, fresh):
+    for index, result in zip(pending, fresh):
         results.append(result)
-        if cache is not None:
-            cache.put(key, result)
+        if cache is not None and keys is not None:
+            cache.put(keys()[1][index], result)
         if len(results) % KEEP_EVERY == 0:
             keep()
     return results

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -151,6 +152,25 @@ def test_second_run_regrades_nothing(tmp_path, problems, monkeypatch) -> None:
     graded.clear()
     run_class(submissions, problems, options(tmp_path, use_cache=True))
     assert graded == [] and csv_bytes(tmp_path) == first
+
+
+def test_keys_hashed_while_grading_are_the_keys_hashed_first(tmp_path, problems, monkeypatch) -> None:
+    """A first run into --out (keys hashed while grading) keeps the same cache and run key as a run that hashes
+    every file first (an earlier run's record present), and the next run reuses it whole."""
+    submissions = find_submissions(SUBMISSIONS)
+    meanwhile, first = tmp_path / "meanwhile", tmp_path / "first"
+    (first / ".cache").mkdir(parents=True)
+    (first / ".cache" / "run.json").write_text("{}")  # a record that matches nothing: keys are needed at once
+    hashed_meanwhile = []
+    original = pipeline._hashed_meanwhile
+    monkeypatch.setattr(pipeline, "_hashed_meanwhile", lambda *args: hashed_meanwhile.append(1) or original(*args))
+    run_class(submissions, problems, options(meanwhile, use_cache=True))
+    run_class(submissions, problems, options(first, use_cache=True))
+    assert hashed_meanwhile == [1]
+    assert (meanwhile / ".cache" / "results.jsonl").read_bytes() == (first / ".cache" / "results.jsonl").read_bytes()
+    records = [json.loads((out / ".cache" / "run.json").read_text()) for out in (meanwhile, first)]
+    assert records[0]["key"] == records[1]["key"] and records[0]["files"].keys() == records[1]["files"].keys()
+    assert run_class(submissions, problems, options(meanwhile, use_cache=True)).reused
 
 
 def test_folder_name_not_utf8_is_cached_and_read_back(tmp_path, problems, monkeypatch) -> None:
