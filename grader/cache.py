@@ -18,7 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from grader import __version__
 from grader.reporting.files import write_atomic
@@ -62,6 +62,36 @@ def submission_key(submission: SubmissionFolder, answers_file: Path | None, code
     return digest.hexdigest()
 
 
+class SubmissionKeys:
+    """Each submission's cache key, made when first asked for, then remembered.
+
+    A key must be made before its submission's file is read for grading:
+    made after, a file changed in between would keep the old content's result
+    under the new content's key, and a later run would reuse it. A run that
+    looks results up makes every key first; a first run into ``--out`` makes
+    each as its submission is sent to be graded (:meth:`make`), so grading
+    starts at once instead of after every file is hashed.
+    """
+
+    def __init__(self, code: str, answers_file: Path | None) -> None:
+        """Keys for ``code`` (the :func:`fingerprint`), reading ``answers_file`` when one file was named."""
+        self.code = code
+        self._answers_file = answers_file
+        self._made: dict[SubmissionFolder, str] = {}
+
+    def __call__(self, submission: SubmissionFolder) -> str:
+        """The submission's key (:func:`submission_key`)."""
+        key = self._made.get(submission)
+        if key is None:
+            key = self._made[submission] = submission_key(submission, self._answers_file, self.code)
+        return key
+
+    def make(self, submissions: Iterable[SubmissionFolder]) -> None:
+        """Make the keys of ``submissions`` now (before they are read for grading)."""
+        for submission in submissions:
+            self(submission)
+
+
 class ResultCache:
     """Results of earlier runs, by submission key, kept on disk rather than in memory.
 
@@ -91,7 +121,7 @@ class ResultCache:
 
     @property
     def entries(self) -> int:
-        """How many results the old file holds."""
+        """How many results the old file holds (none: nothing to look up)."""
         return len(self._index)
 
     def get(self, key: str) -> SubmissionResult | None:

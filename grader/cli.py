@@ -288,8 +288,11 @@ def derive(problems_dir: Path | None) -> None:
     from grader.formulas.stored import SHIPPED, ship_derivations
 
     root = problems_dir or default_problems_dir()
-    written = ship_derivations(lambda: _load(root), [folder / SHIPPED for folder in sorted(root.iterdir())
-                                                     if (folder / SHIPPED).is_dir()])
+    problems = _load(root)  # a broken problem folder is reported before anything is written
+    try:
+        written = ship_derivations(lambda: _load(root), [p.spec.folder / SHIPPED for p in problems])
+    except OSError as error:
+        raise click.ClickException(f"cannot write the derivations: {error}") from None
     for folder, count in written.items():
         click.echo(f"{count} derivations in {os.path.relpath(folder)}")
     if not written:

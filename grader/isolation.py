@@ -71,7 +71,8 @@ def _grade_in_worker(chunk: list[SubmissionFolder], answers_file: Path | None) -
 
 def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Problem, ...], problems_dir: Path, *,
                    workers: int, limits: Limits = Limits(), answers_file: Path | None = None,
-                   variants: Variants | None = None, progress: Callable[[SubmissionResult], None] | None = None) -> Iterator[SubmissionResult]:
+                   variants: Variants | None = None, progress: Callable[[SubmissionResult], None] | None = None,
+                   sending: Callable[[list[SubmissionFolder]], None] | None = None) -> Iterator[SubmissionResult]:
     """Grade submissions in ``workers`` processes, each under ``limits``; yields results in order.
 
     Submissions go to the workers in small chunks (sending one at a time costs
@@ -88,6 +89,8 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
         answers_file: A specific answers file to read.
         variants: When variants are on, their settings (each worker draws its own).
         progress: Called with each result.
+        sending: Called with each chunk just before it is sent to a worker (the first chunk is graded while
+            the next ones are prepared).
     """
     import multiprocessing  # imported when a class is graded, not for `grade check` (its start-up time counts)
 
@@ -104,6 +107,8 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
                      initargs=(problems if forked else str(problems_dir), limits.memory_mb,
                                (variants.secret, variants.assignment) if variants is not None else None)) as pool:
         def schedule(chunk: list[SubmissionFolder]) -> Any:
+            if sending is not None:
+                sending(chunk)
             return pool.schedule(_grade_in_worker, args=(chunk, answers_file), timeout=limits.timeout * len(chunk))
 
         with long_lived():  # the pool forks its workers when the first task arrives

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping
 
-from grader.cache import CACHE_FILE, RUN_FILE, ResultCache, fingerprint, read_run, run_key, submission_key, write_run
+from grader.cache import CACHE_FILE, RUN_FILE, ResultCache, SubmissionKeys, fingerprint, read_run, run_key, write_run
 from grader.course import Course, Reveal
 from grader.report_formats import DEFAULT_FORMATS, Format
 from grader.engine import grade_folder, make_batch
@@ -107,13 +107,10 @@ def _run_class(submissions: tuple[SubmissionFolder, ...],
                problems: tuple[Problem, ...] | Callable[[], tuple[Problem, ...]], options: RunOptions,
                answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None) -> RunResult:
     load = problems if callable(problems) else (lambda: problems)
-    keys: KeysWhenNeeded | None = None
-    if options.use_cache and not (options.out / RUN_FILE).is_file():
-        keys = _hashed_meanwhile(submissions, options, answers_file)  # no earlier run to match: grade at once
-    elif options.use_cache:
-        known = _cache_keys(submissions, options, answers_file)
-        keys = lambda: known  # noqa: E731
-        record = read_run(options.out, _run_key(known, options, answers_file))
+    keys = _cache_keys(options, answers_file) if options.use_cache else None
+    # Without an earlier run's record there is nothing to match: each key is made as its submission is sent.
+    if keys is not None and (options.out / RUN_FILE).is_file():
+        record = read_run(options.out, _run_key(keys, submissions, options, answers_file))
         if record is not None:
             return RunResult(tuple(options.out / name for name in record.files), record.warnings, record.summary,
                              record.ungraded_problems,
@@ -124,7 +121,7 @@ def _run_class(submissions: tuple[SubmissionFolder, ...],
     written = _write_reports(batch, loaded, options)
     summary = summary_line(batch)
     if keys is not None:
-        write_run(options.out, _run_key(keys(), options, answers_file), summary, batch.ungraded_problems,
+        write_run(options.out, _run_key(keys, submissions, options, answers_file), summary, batch.ungraded_problems,
                   tuple(warnings), tuple(written))
     return RunResult(tuple(written), tuple(warnings), summary, batch.ungraded_problems, lambda: batch)
 
@@ -194,7 +191,7 @@ def _report_processes(options: RunOptions, students: int) -> int:
 
 def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
                  answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None,
-                 keys: KeysWhenNeeded | None) -> tuple[BatchResult, list[str]]:
+                 keys: SubmissionKeys | None) -> tuple[BatchResult, list[str]]:
     """The graded class with the instructor's overrides and the roster applied, and the overrides' warnings."""
     batch = grade_class(submissions, problems, options, answers_file=answers_file, progress=progress, keys=keys)
     warnings: list[str] = []
@@ -206,37 +203,15 @@ def _final_batch(submissions: tuple[SubmissionFolder, ...], problems: tuple[Prob
     return batch, warnings
 
 
-CacheKeys = tuple[str, tuple[str, ...]]
-"""The code's fingerprint (problems, grader, variant settings) and each submission's cache key, in order."""
-KeysWhenNeeded = Callable[[], CacheKeys]
-"""The cache keys, made (or waited for) when first asked for."""
+def _cache_keys(options: RunOptions, answers_file: Path | None) -> SubmissionKeys:
+    return SubmissionKeys(fingerprint(options.problems_dir, variant_seed(options.course)), answers_file)
 
 
-def _cache_keys(submissions: tuple[SubmissionFolder, ...], options: RunOptions, answers_file: Path | None) -> CacheKeys:
-    code = fingerprint(options.problems_dir, variant_seed(options.course))
-    return code, tuple(submission_key(s, answers_file, code) for s in submissions)
-
-
-def _hashed_meanwhile(submissions: tuple[SubmissionFolder, ...], options: RunOptions,
-                      answers_file: Path | None) -> KeysWhenNeeded:
-    """The cache keys, hashed in another thread while the class is graded.
-
-    A first run into ``--out`` has no earlier run or result to look up, so the
-    keys are needed only to keep the results, which need not wait: hashing
-    10,000 answers files first would keep a CPU idle for a second or two.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cache-keys")
-    future = hashing.submit(_cache_keys, submissions, options, answers_file)
-    hashing.shutdown(wait=False)
-    return future.result
-
-
-def _run_key(keys: CacheKeys, options: RunOptions, answers_file: Path | None) -> str:
+def _run_key(keys: SubmissionKeys, submissions: tuple[SubmissionFolder, ...], options: RunOptions,
+             answers_file: Path | None) -> str:
     """Digest of everything a class run reads: code, problems, variant settings, answers, options and their files."""
     settings = repr((replace(options, out=Path("."), workers=0), str(answers_file)))  # not where, nor how many workers
-    return run_key(keys[0], list(keys[1]), settings, (options.overrides,))
+    return run_key(keys.code, [keys(s) for s in submissions], settings, (options.overrides,))
 
 
 def _expected_answers(problems: tuple[Problem, ...], course: Course
@@ -268,7 +243,7 @@ def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, s
 
 def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions, *,
                 answers_file: Path | None = None, progress: Callable[[SubmissionResult], None] | None = None,
-                keys: KeysWhenNeeded | None = None) -> BatchResult:
+                keys: SubmissionKeys | None = None) -> BatchResult:
     """Grade every submission, reusing cached results and isolating the rest in workers.
 
     Args:
@@ -277,13 +252,12 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
         options: The run's options.
         answers_file: A specific answers file to read (when one file was named).
         progress: Called with each result.
-        keys: The cache keys, when the caller has them or has them made (each answers file is then read once).
+        keys: The cache keys, when the caller has them (those made already are not made again).
     """
     cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
     variants = variants_for(options.course, problems)
     if cache is not None and keys is None:
-        known = _cache_keys(submissions, options, answers_file)
-        keys = lambda: known  # noqa: E731
+        keys = _cache_keys(options, answers_file)
     try:
         results = _graded_or_cached(submissions, problems, options, cache, keys, variants,
                                     answers_file, progress)
@@ -297,39 +271,42 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
 
 
 def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
-                      cache: ResultCache | None, keys: KeysWhenNeeded | None, variants: Variants | None,
+                      cache: ResultCache | None, keys: SubmissionKeys | None, variants: Variants | None,
                       answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None
                       ) -> list[SubmissionResult]:
     results: list[SubmissionResult] = []
-    pending: list[int] = []
-    for index, submission in enumerate(submissions):
-        # An empty cache is not asked: the keys, perhaps still being made, are then needed only to keep results.
-        cached = cache.get(keys()[1][index]) if cache is not None and keys is not None and cache.entries else None
+    pending: list[SubmissionFolder] = []
+    for submission in submissions:
+        # An empty cache is not asked: the keys are then made as the submissions are sent to be graded.
+        cached = cache.get(keys(submission)) if cache is not None and keys is not None and cache.entries else None
         if cached is None:
-            pending.append(index)
+            pending.append(submission)
             continue
         results.append(cached)
         if progress is not None:
             progress(cached)
         if len(results) % KEEP_EVERY == 0:
             keep()
-    todo = [submissions[index] for index in pending]
-    if options.workers > 0 and todo:
-        fresh = grade_isolated(todo, problems, options.problems_dir, workers=options.workers, limits=options.limits,
-                               answers_file=answers_file, variants=variants, progress=progress)
+    sending = keys.make if cache is not None and keys is not None else None  # each key before its file is read
+    if options.workers > 0 and pending:
+        fresh = grade_isolated(pending, problems, options.problems_dir, workers=options.workers, limits=options.limits,
+                               answers_file=answers_file, variants=variants, progress=progress, sending=sending)
     else:
-        fresh = (_graded(s, problems, answers_file, variants, progress) for s in todo)
-    for index, result in zip(pending, fresh):
+        fresh = (_graded(s, problems, answers_file, variants, progress, sending) for s in pending)
+    for submission, result in zip(pending, fresh):
         results.append(result)
         if cache is not None and keys is not None:
-            cache.put(keys()[1][index], result)
+            cache.put(keys(submission), result)
         if len(results) % KEEP_EVERY == 0:
             keep()
     return results
 
 
 def _graded(submission: SubmissionFolder, problems: tuple[Problem, ...], answers_file: Path | None,
-            variants: Variants | None, progress: Callable[[SubmissionResult], None] | None) -> SubmissionResult:
+            variants: Variants | None, progress: Callable[[SubmissionResult], None] | None,
+            sending: Callable[[list[SubmissionFolder]], None] | None) -> SubmissionResult:
+    if sending is not None:
+        sending([submission])
     result = grade_folder(submission, problems, answers_file=answers_file, variants=variants)
     if progress is not None:
         progress(result)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import grader.cache as cache_module
 import grader.pipeline as pipeline
 from grader.course import Course
 from grader.errors import GraderError
@@ -154,23 +155,33 @@ def test_second_run_regrades_nothing(tmp_path, problems, monkeypatch) -> None:
     assert graded == [] and csv_bytes(tmp_path) == first
 
 
-def test_keys_hashed_while_grading_are_the_keys_hashed_first(tmp_path, problems, monkeypatch) -> None:
-    """A first run into --out (keys hashed while grading) keeps the same cache and run key as a run that hashes
-    every file first (an earlier run's record present), and the next run reuses it whole."""
+def test_first_run_makes_each_key_as_its_submission_is_sent(tmp_path, problems, monkeypatch) -> None:
+    """A first run into --out makes each cache key just before its submission is graded (not all first), and
+    keeps the same cache and run key as a run that makes every key first (an earlier run's record present)."""
+    events: list[tuple[str, str]] = []
+    original_key, original_grade = cache_module.submission_key, pipeline.grade_folder
+    monkeypatch.setattr(cache_module, "submission_key",
+                        lambda s, *args: events.append(("key", s.student_id)) or original_key(s, *args))
+    monkeypatch.setattr(pipeline, "grade_folder",
+                        lambda s, *args, **kw: events.append(("grade", s.student_id)) or original_grade(s, *args, **kw))
     submissions = find_submissions(SUBMISSIONS)
-    meanwhile, first = tmp_path / "meanwhile", tmp_path / "first"
+    sent, first = tmp_path / "sent", tmp_path / "first"
+    run_class(submissions, problems, options(sent, use_cache=True))
+    assert events == [(event, s.student_id) for s in submissions for event in ("key", "grade")]
     (first / ".cache").mkdir(parents=True)
-    (first / ".cache" / "run.json").write_text("{}")  # a record that matches nothing: keys are needed at once
-    hashed_meanwhile = []
-    original = pipeline._hashed_meanwhile
-    monkeypatch.setattr(pipeline, "_hashed_meanwhile", lambda *args: hashed_meanwhile.append(1) or original(*args))
-    run_class(submissions, problems, options(meanwhile, use_cache=True))
-    run_class(submissions, problems, options(first, use_cache=True))
-    assert hashed_meanwhile == [1]
-    assert (meanwhile / ".cache" / "results.jsonl").read_bytes() == (first / ".cache" / "results.jsonl").read_bytes()
-    records = [json.loads((out / ".cache" / "run.json").read_text()) for out in (meanwhile, first)]
-    assert records[0]["key"] == records[1]["key"] and records[0]["files"].keys() == records[1]["files"].keys()
-    assert run_class(submissions, problems, options(meanwhile, use_cache=True)).reused
+    (first / ".cache" / "run.json").write_text("{}")  # a record that matches nothing: every key is made first
+    events.clear()
+    run_class(submissions, problems, options(first, use_cache=True, workers=2))
+    assert events[:len(submissions)] == [("key", s.student_id) for s in submissions]
+    events.clear()
+    workers = tmp_path / "workers"  # a first run with workers: each chunk's keys made as it is sent
+    run_class(submissions, problems, options(workers, use_cache=True, workers=2))
+    assert sorted(events) == sorted(("key", s.student_id) for s in submissions)
+    outs = (sent, first, workers)
+    assert len({(out / ".cache" / "results.jsonl").read_bytes() for out in outs}) == 1
+    records = [json.loads((out / ".cache" / "run.json").read_text()) for out in outs]
+    assert len({r["key"] for r in records}) == 1 and len({tuple(r["files"]) for r in records}) == 1
+    assert run_class(submissions, problems, options(sent, use_cache=True)).reused
 
 
 def test_folder_name_not_utf8_is_cached_and_read_back(tmp_path, problems, monkeypatch) -> None:
