@@ -83,9 +83,9 @@ def stored(function: Callable[..., Result]) -> Callable[..., Result]:
         key = code.copy()
         key.update(json.dumps(_key_data(args), sort_keys=True).encode())
         name = f"{key.hexdigest()}.json"
-        for folder in (shipped,) if _shipping is not None else (shipped, _folder):
+        for folder in (shipped,) if _shipping is not None else (shipped, _folder):  # shipping: only what ships
             if folder is not None and (found := _read(folder / name)) is not _ABSENT:
-                if _shipping is not None and folder == shipped:
+                if _shipping is not None:
                     _shipping.add(folder / name)
                 return found
         result = function(*args)
