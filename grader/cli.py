@@ -294,7 +294,11 @@ def derive(problems_dir: Path | None) -> None:
     except OSError as error:
         raise click.ClickException(f"cannot write the derivations: {error}") from None
     for folder, count in written.items():
-        click.echo(f"{count} derivations in {os.path.relpath(folder)}")
+        try:
+            shown = os.path.relpath(folder)
+        except ValueError:  # on another drive (Windows)
+            shown = str(folder)
+        click.echo(f"{count} derivations in {shown}")
     if not written:
         click.echo(f"No solver under {root} marks derivations @stored: nothing to keep.")
 

@@ -144,3 +144,15 @@ def test_help_mentions_every_command(runner) -> None:
     result = run(runner, "--help")
     for word in ("grade submissions/", "check", "key", "problems"):
         assert word in result.output
+
+
+def test_derive_reports_a_missing_or_unwritable_folder(runner, tmp_path) -> None:
+    """`grade derive` exits 1 with the reason for a problems folder that is missing, or whose derivations cannot
+    be written, and writes nothing into a folder it cannot write."""
+    missing = runner.invoke(main, ["derive", "--problems", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and "none" in missing.output and "Traceback" not in missing.output
+    copy = tmp_path / "problems"
+    shutil.copytree(PROBLEMS, copy, ignore=shutil.ignore_patterns("derivations", "__pycache__"))
+    (copy / "q4_conv_backprop" / "derivations").write_text("a file where the folder should be")
+    blocked = runner.invoke(main, ["derive", "--problems", str(copy)])
+    assert blocked.exit_code == 1 and "cannot write the derivations" in blocked.output, blocked.output
