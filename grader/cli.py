@@ -288,9 +288,8 @@ def derive(problems_dir: Path | None) -> None:
     from grader.formulas.stored import SHIPPED, ship_derivations
 
     root = problems_dir or default_problems_dir()
-    problems = _load(root)  # a broken problem folder is reported before anything is written
     try:
-        written = ship_derivations(lambda: _load(root), [p.spec.folder / SHIPPED for p in problems])
+        written = ship_derivations(lambda: [problem.spec.folder / SHIPPED for problem in _load(root)])
     except OSError as error:
         raise click.ClickException(f"cannot write the derivations: {error}") from None
     for folder, count in written.items():

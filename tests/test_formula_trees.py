@@ -230,8 +230,11 @@ def test_shipped_derivations_are_read_and_stale_ones_removed(tmp_path) -> None:
     (shipped / "stale.json").write_text("{}")
     (tmp_path / "p2" / stored_module.SHIPPED).mkdir(parents=True)
     (tmp_path / "p2" / stored_module.SHIPPED / "old.json").write_text("{}")
-    written = stored_module.ship_derivations(lambda: _import_solver(folder, "shipped_solver").derive(3),
-                                             [tmp_path / "p2" / stored_module.SHIPPED])
+    def load() -> list[Path]:
+        _import_solver(folder, "shipped_solver").derive(3)
+        return [tmp_path / "p2" / stored_module.SHIPPED]
+
+    written = stored_module.ship_derivations(load)
     assert written == {shipped.resolve(): 1}
     assert not (shipped / "stale.json").exists() and len(list(shipped.iterdir())) == 1
     assert not list((tmp_path / "p2" / stored_module.SHIPPED).iterdir())

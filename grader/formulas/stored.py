@@ -102,15 +102,15 @@ def stored(function: Callable[..., Result]) -> Callable[..., Result]:
     return kept
 
 
-def ship_derivations(load: Callable[[], object], folders: Iterable[Path] = ()) -> dict[Path, int]:
+def ship_derivations(load: Callable[[], Iterable[Path]]) -> dict[Path, int]:
     """Derive what ``load`` needs into the ``derivations/`` folders beside the solvers, for shipping.
 
     Args:
-        load: Loads the problems: that solves each for its expected answers
-            and each mistake, which is all a check or a run derives.
-        folders: More folders to tidy (each problem's ``derivations/``): in
-            these and in those written, files that were not needed (stale: a
-            changed solver has other keys) are removed.
+        load: Loads the problems (that solves each for its expected answers
+            and each mistake, which is all a check or a run derives) and
+            returns each problem's ``derivations/`` folder. In these and in
+            those written, files that were not needed (stale: a changed solver
+            has other keys) are removed.
 
     Returns:
         Each folder written, with the number of derivations it holds.
@@ -118,7 +118,7 @@ def ship_derivations(load: Callable[[], object], folders: Iterable[Path] = ()) -
     global _shipping
     _shipping = set()  # loading imports the solvers afresh: their functions remember nothing yet
     try:
-        load()
+        folders = load()
         used = _shipping
     finally:
         _shipping = None
