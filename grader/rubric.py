@@ -358,30 +358,42 @@ class PatternIndex:
         self.by_key = {key: tuple(found) for key, found in by_key.items()}
         self._words = frozenset(words)
         self._stems = frozenset(stems)
-        self._stem_keys = dict.fromkeys((_key(stem, True) for stem in sorted(stems)), 0)
-        self._stems_of: dict[str, tuple[str, ...]] = {}  # a class shares its words: each word's stem keys, once
+        # Every key a pattern looks up, absent (0): matching then needs no check for a key's presence.
+        self._absent = dict.fromkeys((*sorted(words), *(_key(stem, True) for stem in sorted(stems))), 0)
+        # A class shares its words: which words begin with one of the rubric's stems is worked out once.
+        self._seen: set[str] = set()
+        self._stems_of: dict[str, tuple[str, ...]] = {}  # the words seen that begin with stems: their stem keys
 
     def word_starts(self, essay: Essay) -> list[int]:
         """Where each slot's word patterns match in the essay: the union of their starts, as bits.
 
-        First every word and stem of the rubric gets its positions in the essay
-        (0 when absent), so that matching looks each up in one step; then only
-        the patterns whose filing word the essay has are tried.
+        The positions of the rubric's words and stems in the essay are gathered
+        first (set intersections, in C, pick the essay's words that count); then
+        only the patterns filed under a word or stem the essay has are tried.
         """
-        positions = essay.positions
-        stem_positions = self._stem_keys.copy()
+        distinct = essay.distinct
+        if len(self._seen) >= _MAX_WORDS_KEPT:  # bounded memory: forgotten before this essay's words are looked up
+            self._seen.clear()
+            self._stems_of.clear()
+        unseen = distinct - self._seen
+        if unseen:
+            self._learn(unseen)
+        essay_positions = essay.positions
+        positions = self._absent.copy()
+        present = distinct & self._words
+        for word in present:
+            positions[word] = essay_positions[word]
         stems_of = self._stems_of
-        for word in essay.distinct:
-            keys = stems_of.get(word)
-            for key in self._stem_keys_of(word) if keys is None else keys:
-                stem_positions[key] |= positions[word]
-        positions.update(stem_positions)
-        positions.update(dict.fromkeys(self._words - essay.distinct, 0))
+        for word in distinct & stems_of.keys():
+            bits = essay_positions[word]
+            for key in stems_of[word]:
+                positions[key] |= bits
+                present.add(key)
         starts = [0] * self.slot_count
-        for key, found in self.by_key.items():
-            if positions[key]:
-                for keys_backwards, slot in found:
-                    starts[slot] |= _starts(positions, keys_backwards)  # the leftmost is the union's lowest bit
+        by_key = self.by_key
+        for key in present & by_key.keys():
+            for keys_backwards, slot in by_key[key]:
+                starts[slot] |= _starts(positions, keys_backwards)  # the leftmost is the union's lowest bit
         return starts
 
     def text_places(self, essay: Essay) -> list[Place | None]:
@@ -393,13 +405,14 @@ class PatternIndex:
                 places[slot] = found
         return places
 
-    def _stem_keys_of(self, word: str) -> tuple[str, ...]:
-        """The keys of the rubric's stems that ``word`` starts with (then kept)."""
-        if len(self._stems_of) >= _MAX_WORDS_KEPT:
-            self._stems_of.clear()
-        found = self._stems_of[word] = tuple(_key(word[:end], True) for end in range(1, len(word) + 1)
-                                             if word[:end] in self._stems)
-        return found
+    def _learn(self, words: set[str]) -> None:
+        """Note which of ``words`` (not seen before) begin with the rubric's stems, and with which."""
+        stems = self._stems
+        for word in words:
+            keys = tuple(_key(word[:end], True) for end in range(1, len(word) + 1) if word[:end] in stems)
+            if keys:
+                self._stems_of[word] = keys
+        self._seen |= words
 
 
 _MAX_WORDS_KEPT = 100_000

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 
 import pytest
 
+from grader import rubric as rubric_module
 from grader.errors import SpecError
 from grader.rubric import Essay, Rubric, compile_pattern, find_concepts, grade_essay, load_rubric
 from grader.results import Status
@@ -190,3 +192,18 @@ def test_index_finds_what_each_pattern_finds_alone() -> None:
             found += sum(e is not None for e in expected)
     assert found > 100  # many concepts found, in many essays
 
+
+
+def test_index_matches_alike_when_it_forgets_the_words_it_has_seen(monkeypatch) -> None:
+    """An index that keeps only a few words' stems (and so forgets them often) finds what a fresh index finds."""
+    rubrics = [load_rubric(path) for path in PROBLEMS.glob("*/rubric*.toml")]
+    texts = [normalize_text(f.read_text(encoding="utf-8")) for f in sorted(ESSAYS.iterdir())]
+    expected = {(r.file, text): find_concepts(dataclasses.replace(r), Essay(text)) for r in rubrics for text in texts}
+    monkeypatch.setattr(rubric_module, "_MAX_WORDS_KEPT", 5)
+    forgetful = [dataclasses.replace(r) for r in rubrics]  # copies: their indexes are made afresh
+    for _ in range(2):  # the second time round, every word was seen (then forgotten) before
+        for rubric in forgetful:
+            for text in texts:
+                assert find_concepts(rubric, Essay(text)) == expected[(rubric.file, text)]
+                assert len(rubric.index._seen) <= 5 + len(Essay(text).distinct)
+    assert any(result.found for results in expected.values() for result in results)
