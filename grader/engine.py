@@ -207,17 +207,16 @@ def _grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Me
                 del read[part.answer_text]
                 problems_reading[part.id] = PartResult(spec.id, part.id, Fraction(0), part.points, Status.INVALID,
                                                        (feedback.invalid(part.answer_text, error.en, error.fa),))
-    # Solving again from the student's own values only helps parts that are compared with the solver.
-    compared = any(p.answer_text in read and p.id not in judged for p in spec.parts)
-    carried = problem.solve(given=read) if compared else {}
-    carried_mistaken = ({m: problem.solve(mistakes=frozenset({m}), given=read) for m in problem.mistaken}
-                        if compared else {})
     correct = {part.answer_text for part in spec.parts if part.answer_text in read and part.id not in judged
                and same_answer(part.kind, read[part.answer_text], problem.expected[part.answer_text], part.tolerance)}
     contradicted = _contradicted_mistakes(problem, frozenset(p.id for p in spec.parts if p.answer_text in correct))
+    wrong = [part for part in spec.parts
+             if part.answer_text in read and part.answer_text not in correct and part.id not in judged]
+    # Solving again from the student's own values only helps explain wrong answers: none, no solving.
+    carried = problem.solve(given=read) if wrong else {}
+    carried_mistaken = {m: problem.solve(mistakes=frozenset({m}), given=read) for m in problem.mistaken} if wrong else {}
     candidates = {part.id: _candidates(problem, part, read[part.answer_text], carried, carried_mistaken)
-                  for part in spec.parts
-                  if part.answer_text in read and part.answer_text not in correct and part.id not in judged}
+                  for part in wrong}
     # How many parts each diagnosis explains: on equal credit the more consistent explanation wins.
     support = Counter(match.diagnosis for found in candidates.values() for match in found)
     parts = []
