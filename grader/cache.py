@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
 
-import orjson
-
 from grader import __version__
 from grader.reporting.files import write_atomic
 from grader.results import SubmissionResult
@@ -142,15 +140,9 @@ class ResultCache:
 
     def put(self, key: str, result: SubmissionResult) -> None:
         """Remember a fresh result."""
-        entry = {"key": key, "result": to_data(result)}
-        try:
-            line = orjson.dumps(entry, option=orjson.OPT_SORT_KEYS)
-        except orjson.JSONEncodeError:
-            # A path can hold a name's undecodable bytes (as lone surrogates), which orjson refuses: the
-            # standard module writes them, in the same layout, and json.loads reads them back so.
-            line = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
-                "utf-8", "surrogatepass")
-        self._keep(key, line)
+        line = json.dumps({"key": key, "result": to_data(result)}, ensure_ascii=False, sort_keys=True) + "\n"
+        # A path can hold a name's undecodable bytes (as lone surrogates); json.loads reads them back so.
+        self._keep(key, line.encode("utf-8", "surrogatepass"))
 
     def _keep(self, key: str, line: bytes) -> None:
         if key not in self._written:
@@ -173,8 +165,8 @@ class ResultCache:
 
 
 def _line_key(line: bytes) -> str | None:
-    """The key of a cache line, read without parsing the result (keys sort first: ``{"key":"<hex>",...``)."""
-    prefix = b'{"key":"'
+    """The key of a cache line, read without parsing the result (keys sort first: ``{"key": "<hex>", ...``)."""
+    prefix = b'{"key": "'
     end = line.find(b'"', len(prefix))
     return line[len(prefix):end].decode("ascii", "replace") if line.startswith(prefix) and end > 0 else None
 
