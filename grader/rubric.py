@@ -435,11 +435,9 @@ def find_concepts(rubric: Rubric, essay: Essay) -> tuple[ConceptResult, ...]:
     results = []
     for concept, (any_slot, all_slots) in zip(rubric.concepts, index.slots):
         match = leftmost(any_slot)
-        if match is None and all_slots:
-            group_matches = [leftmost(slot) for slot in all_slots]
-            if all(m is not None for m in group_matches):
-                # The last group is the specific point (the first ones set the topic): its sentence is the evidence.
-                match = group_matches[-1]
+        if match is None and all_slots and all(starts[slot] or places[slot] is not None for slot in all_slots):
+            # The last group is the specific point (the first ones set the topic): its sentence is the evidence.
+            match = leftmost(all_slots[-1])
         results.append(ConceptResult(concept, essay.evidence(match) if match is not None else None))
     return tuple(results)
 
