@@ -140,7 +140,9 @@ class ResultCache:
 
     def put(self, key: str, result: SubmissionResult) -> None:
         """Remember a fresh result."""
-        line = json.dumps({"key": key, "result": to_data(result)}, ensure_ascii=False, sort_keys=True) + "\n"
+        # to_data makes a tree (no container twice): the encoder's check for cycles would only cost time.
+        line = json.dumps({"key": key, "result": to_data(result)}, ensure_ascii=False, sort_keys=True,
+                          check_circular=False) + "\n"
         # A path can hold a name's undecodable bytes (as lone surrogates); json.loads reads them back so.
         self._keep(key, line.encode("utf-8", "surrogatepass"))
 
