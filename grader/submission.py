@@ -178,7 +178,7 @@ _BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate line e
 
 
 def _answers_file(folder: Path) -> Path:
-    present = [folder / name for name in ANSWER_FILES if _file_or_link(os.path.join(folder, name))]
+    present = [folder / name for name in ANSWER_FILES if _file_or_link(folder, name)]
     if not present:
         raise SubmissionError("no answers.toml or answers.json in the submission folder")
     if len(present) > 1:
@@ -186,17 +186,19 @@ def _answers_file(folder: Path) -> Path:
     return present[0]
 
 
-def _file_or_link(path: str) -> bool:
-    """Whether ``path`` is a regular file or a link (to anything: a link is refused when read, with its reason).
+def _file_or_link(folder: Path, name: str) -> bool:
+    """Whether ``folder/name`` is a regular file or a link (to anything: a link is refused when read, with its
+    reason).
 
-    A file that cannot even be looked at counts too: reading it then says why.
+    Raises:
+        SubmissionError: When it cannot even be looked at (a folder that may not be searched, say).
     """
     try:
-        mode = os.lstat(path).st_mode
+        mode = os.lstat(os.path.join(folder, name)).st_mode
     except (FileNotFoundError, NotADirectoryError):
         return False
-    except OSError:
-        return True
+    except OSError as error:
+        raise SubmissionError(f"cannot read {name}: {error.strerror}") from None
     return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
 
 

@@ -247,6 +247,22 @@ def test_answers_path_that_is_a_folder(tmp_path):
         read_submission(SubmissionFolder("s001", folder), folder / "answers.toml")
 
 
+
+def test_answers_file_that_cannot_be_looked_at(tmp_path, monkeypatch):
+    """A folder whose answers files cannot be looked at (no permission) is an error giving the name and reason."""
+    folder = tmp_path / "s001"
+    write(folder, "answers.toml", TOML_ANSWERS)
+    real_lstat = os.lstat
+
+    def refused(path, *args, **kwargs):
+        if os.path.dirname(os.fspath(path)) == str(folder):
+            raise PermissionError(13, "Permission denied")
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", refused)
+    with pytest.raises(SubmissionError, match=r"^cannot read answers\.toml: Permission denied$"):
+        read_submission(SubmissionFolder("s001", folder))
+
 # --- reading is read-only ---------------------------------------------------------------------
 
 def test_reading_never_modifies_the_folder(tmp_path):
