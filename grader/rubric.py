@@ -380,7 +380,7 @@ class PatternIndex:
             self._learn(unseen)
         essay_positions = essay.positions
         positions = self._absent.copy()
-        present = distinct & self._words
+        present = distinct & self._words  # the keys the essay has: its rubric words, then the stems they begin
         for word in present:
             positions[word] = essay_positions[word]
         stems_of = self._stems_of

@@ -193,7 +193,6 @@ def test_index_finds_what_each_pattern_finds_alone() -> None:
     assert found > 100  # many concepts found, in many essays
 
 
-
 def test_index_matches_alike_when_it_forgets_the_words_it_has_seen(monkeypatch) -> None:
     """An index that keeps only a few words' stems (and so forgets them often) finds what a fresh index finds."""
     rubrics = [load_rubric(path) for path in PROBLEMS.glob("*/rubric*.toml")]

@@ -247,7 +247,6 @@ def test_answers_path_that_is_a_folder(tmp_path):
         read_submission(SubmissionFolder("s001", folder), folder / "answers.toml")
 
 
-
 def test_answers_file_that_cannot_be_looked_at(tmp_path, monkeypatch):
     """A folder whose answers files cannot be looked at (no permission) is an error giving the name and reason."""
     folder = tmp_path / "s001"
@@ -262,6 +261,7 @@ def test_answers_file_that_cannot_be_looked_at(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "lstat", refused)
     with pytest.raises(SubmissionError, match=r"^cannot read answers\.toml: Permission denied$"):
         read_submission(SubmissionFolder("s001", folder))
+
 
 # --- reading is read-only ---------------------------------------------------------------------
 
