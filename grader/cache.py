@@ -93,7 +93,7 @@ class SubmissionKeys:
 
 
 class ResultCache:
-    """Results of earlier runs, by submission key, kept on disk rather than in memory.
+    """Results of earlier runs, by their submission's key, kept on disk rather than in memory.
 
     The old file is indexed (key -> where its line is) without parsing the
     results; this run's entries go straight to a temporary file beside it,
@@ -101,8 +101,10 @@ class ResultCache:
     otherwise hold its results twice over in memory.
     """
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, keys: SubmissionKeys) -> None:
+        """The cache in ``file``, its results filed under ``keys``."""
         self.file = file
+        self.keys = keys
         self._index: dict[str, tuple[int, int]] = {}
         self._old = None
         if file.is_file():
@@ -119,13 +121,11 @@ class ResultCache:
         self._new_name = Path(name)
         self._written: set[str] = set()
 
-    @property
-    def entries(self) -> int:
-        """How many results the old file holds (none: nothing to look up)."""
-        return len(self._index)
-
-    def get(self, key: str) -> SubmissionResult | None:
-        """The cached result for ``key``, if any (kept for this run's file)."""
+    def get(self, submission: SubmissionFolder) -> SubmissionResult | None:
+        """The cached result of ``submission``, if any (kept for this run's file)."""
+        if not self._index:
+            return None  # nothing to look up: the key is made later, as the submission is sent to be graded
+        key = self.keys(submission)
         place = self._index.get(key)
         if place is None or self._old is None:
             return None
@@ -138,8 +138,9 @@ class ResultCache:
         self._keep(key, line)
         return result
 
-    def put(self, key: str, result: SubmissionResult) -> None:
-        """Remember a fresh result."""
+    def put(self, submission: SubmissionFolder, result: SubmissionResult) -> None:
+        """Remember the fresh result of ``submission``."""
+        key = self.keys(submission)
         # to_data makes a tree (no container twice): the encoder's check for cycles would only cost time.
         line = json.dumps({"key": key, "result": to_data(result)}, ensure_ascii=False, sort_keys=True,
                           check_circular=False) + "\n"

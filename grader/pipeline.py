@@ -254,13 +254,11 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
         progress: Called with each result.
         keys: The cache keys, when the caller has them (those made already are not made again).
     """
-    cache = ResultCache(options.out / CACHE_FILE) if options.use_cache else None
+    cache = (ResultCache(options.out / CACHE_FILE, keys if keys is not None else _cache_keys(options, answers_file))
+             if options.use_cache else None)
     variants = variants_for(options.course, problems)
-    if cache is not None and keys is None:
-        keys = _cache_keys(options, answers_file)
     try:
-        results = _graded_or_cached(submissions, problems, options, cache, keys, variants,
-                                    answers_file, progress)
+        results = _graded_or_cached(submissions, problems, options, cache, variants, answers_file, progress)
     except BaseException:
         if cache is not None:
             cache.discard()
@@ -271,14 +269,13 @@ def grade_class(submissions: tuple[SubmissionFolder, ...], problems: tuple[Probl
 
 
 def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple[Problem, ...], options: RunOptions,
-                      cache: ResultCache | None, keys: SubmissionKeys | None, variants: Variants | None,
+                      cache: ResultCache | None, variants: Variants | None,
                       answers_file: Path | None, progress: Callable[[SubmissionResult], None] | None
                       ) -> list[SubmissionResult]:
     results: list[SubmissionResult] = []
     pending: list[SubmissionFolder] = []
     for submission in submissions:
-        # An empty cache is not asked: the keys are then made as the submissions are sent to be graded.
-        cached = cache.get(keys(submission)) if cache is not None and keys is not None and cache.entries else None
+        cached = cache.get(submission) if cache is not None else None
         if cached is None:
             pending.append(submission)
             continue
@@ -287,7 +284,7 @@ def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple
             progress(cached)
         if len(results) % KEEP_EVERY == 0:
             keep()
-    sending = keys.make if cache is not None and keys is not None else None  # each key before its file is read
+    sending = cache.keys.make if cache is not None else None  # each key before its file is read
     if options.workers > 0 and pending:
         fresh = grade_isolated(pending, problems, options.problems_dir, workers=options.workers, limits=options.limits,
                                answers_file=answers_file, variants=variants, progress=progress, sending=sending)
@@ -295,8 +292,8 @@ def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple
         fresh = (_graded(s, problems, answers_file, variants, progress, sending) for s in pending)
     for submission, result in zip(pending, fresh):
         results.append(result)
-        if cache is not None and keys is not None:
-            cache.put(keys(submission), result)
+        if cache is not None:
+            cache.put(submission, result)
         if len(results) % KEEP_EVERY == 0:
             keep()
     return results
