@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import rtoml
 import tomli
 
 from grader.errors import GraderError, SubmissionError
@@ -210,7 +211,7 @@ def _parse(source: Path, text: str) -> Any:
             if _SURROGATE_ESCAPE.search(text):  # rare: then check the strings the escapes made
                 _reject_lone_surrogates(data)
             return data
-        return tomli.loads(text)
+        return _toml(text)
     except json.JSONDecodeError as error:
         raise SubmissionError(f"{source.name} is not valid JSON: {error.msg} "
                               f"(at line {error.lineno}, column {error.colno})") from None
@@ -223,6 +224,46 @@ def _parse(source: Path, text: str) -> Any:
         if "digits" in str(error):  # Python's int conversion limit: its message names a Python function
             raise SubmissionError(f"{source.name} holds a number with more than 4300 digits") from None
         raise SubmissionError(f"{source.name} is not valid {kind}: {error}") from None
+
+
+def _toml(text: str) -> Any:
+    """A TOML text parsed: by ``rtoml`` (compiled; five times faster on a class's answers files), else by tomli.
+
+    tomli is the reference: it parses what ``rtoml`` refuses (a float beyond range becomes ``inf``) or
+    words the error, and it takes the texts ``rtoml`` would read otherwise:
+
+    - a table defined after a table inside it (``[q4.a]`` then ``[q4]``): ``rtoml`` would move its keys
+      (whose order orders the warnings) to where it is defined;
+    - a carriage return that is not part of a line end. ``rtoml`` is given line ends as plain newlines,
+      or it would keep ``\\r\\n`` in multi-line strings, where tomli reads ``\\n``.
+
+    ``rtoml`` also reads newlines inside inline tables (TOML 1.1), which tomli refuses.
+    """
+    plain = text.replace("\r\n", "\n")
+    if "\r" not in plain and not _defined_after_inner_table(plain):
+        try:
+            return rtoml.loads(plain)
+        except Exception:  # noqa: BLE001 - whatever rtoml refuses, tomli decides (and explains)
+            pass
+    return tomli.loads(text)
+
+
+_HEADER = re.compile(r"^[ \t]*\[\[?([^\]\n]*)\]", re.MULTILINE)
+
+
+def _defined_after_inner_table(text: str) -> bool:
+    """Whether a table header (``[a]`` or ``[[a]]``) follows the header of a table inside it (``[a.b]``).
+
+    Lines of multi-line strings that look like headers count too: they only send the text to tomli.
+    """
+    outer: set[str] = set()  # the tables that hold a table whose header came already
+    for header in _HEADER.findall(text):
+        name = "".join(header.split())
+        if name in outer:
+            return True
+        keys = name.split(".")
+        outer.update(".".join(keys[:end]) for end in range(1, len(keys)))
+    return False
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

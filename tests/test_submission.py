@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import tomli
 
 from grader.errors import GraderError, SubmissionError
 from grader.safe_names import safe_file_name
-from grader.submission import MAX_ANSWERS_BYTES, SubmissionFolder, find_submissions, read_submission
+from grader.submission import MAX_ANSWERS_BYTES, SubmissionFolder, _toml, find_submissions, read_submission
+from tests.conftest import SUBMISSIONS
 
 TOML_ANSWERS = '''\
 [student]
@@ -171,6 +176,64 @@ def test_invalid_toml_gives_line_and_column(tmp_path):
     message = str(info.value)
     assert "answers.toml is not valid TOML" in message
     assert re.search(r"line 3, column \d+", message), message
+
+
+def _plain(value: Any) -> Any:
+    """TOML data in a form that compares exactly: floats by their bits (NaN too), times by their text, keys in order."""
+    if isinstance(value, float):
+        return ("float", value.hex())
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return (type(value).__name__, value.isoformat())
+    if isinstance(value, dict):
+        return ("table", [(key, _plain(item)) for key, item in value.items()])
+    if isinstance(value, list):
+        return ("array", [_plain(item) for item in value])
+    return (type(value).__name__, value)
+
+
+SAMPLE_TEXTS = [file.read_text(encoding="utf-8") for file in sorted(SUBMISSIONS.glob("*/answers.toml"))]
+EDGE_TEXTS = [
+    'a = """\r\nline one\r\nline two"""\r\nb = \'\'\'\r\nraw\r\n\'\'\'\r\n',  # CRLF in multi-line strings
+    'c = """x \\\r\n   y"""\r\n',  # a line-ending backslash before CRLF
+    'd = "tab\\t\\u0627\\U0001F600 \\r\\n"\n',
+    "e = [nan, -inf, +inf, -0.0, 1e400, 6.02e23, 0.1]\nf = [0x1F, 0o7, 0b1, 1_000, 99999999999999999999999]\n",
+    "g = 1979-05-27T07:32:00-08:00\nh = 1979-05-27T07:32:00Z\ni = 1979-05-27\nj = 07:32:00.5\n",
+    "[q4.deep]\nx = 1\n[q3]\ny = 2\n[q4]\nz = 3\n",
+    'k = { "quoted key" = 1, dotted.key = 2 }\n[[arr]]\nl = 1\n[[arr]]\nl = 2\n',
+]
+
+
+@pytest.mark.parametrize("text", EDGE_TEXTS + SAMPLE_TEXTS + [t.replace("\n", "\r\n") for t in SAMPLE_TEXTS],
+                         ids=[f"edge{i}" for i in range(len(EDGE_TEXTS))]
+                         + [f"sample{i}" for i in range(len(SAMPLE_TEXTS))]
+                         + [f"sample{i}-crlf" for i in range(len(SAMPLE_TEXTS))])
+def test_toml_read_as_the_reference_reads_it(text):
+    """Answers TOML (LF or CRLF, every sample and edge case) reads to exactly what tomli, the reference, reads,
+    or is refused with its error."""
+    try:
+        expected = _plain(tomli.loads(text))
+    except tomli.TOMLDecodeError as error:
+        with pytest.raises(tomli.TOMLDecodeError, match=re.escape(str(error))):
+            _toml(text)
+    else:
+        assert _plain(_toml(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["a = 1\na = 2\n", "a = 1\r\r\nb = 2\n", 'a = "x\x7f"\n', "[q3\nb = 1\n"],
+                         ids=["duplicate-key", "bare-carriage-return", "control-character", "unclosed-table"])
+def test_toml_refused_with_the_references_message(tmp_path, text):
+    """A TOML text the reference refuses is refused with the reference's message (line and column)."""
+    with pytest.raises(tomli.TOMLDecodeError) as expected:
+        tomli.loads(text)
+    with pytest.raises(SubmissionError) as info:
+        read_one(tmp_path / "s001", "answers.toml", text.encode("utf-8"))
+    assert str(info.value) == f"answers.toml is not valid TOML: {expected.value}"
+
+
+def test_newlines_inside_inline_tables_are_read(tmp_path):
+    """An inline table over several lines (allowed by TOML 1.1, refused by tomli) is read, not refused."""
+    loaded = read_one(tmp_path / "s001", "answers.toml", "[q3]\nlayers = [{ output_shape = [62, 62, 64],\n  params = 4864 }]\n")
+    assert loaded.data == {"q3": {"layers": [{"output_shape": [62, 62, 64], "params": 4864}]}}
 
 
 def test_invalid_json_gives_line_and_column(tmp_path):
