@@ -8,7 +8,7 @@ import click
 
 from grader.reporting.formatting import points
 from grader.reporting.student_view import STATUS_WORDS, StudentView
-from grader.results import BatchResult, Lang, Status, SubmissionStatus
+from grader.results import BatchResult, Lang, Status, SubmissionStatus, exact_sum
 
 _STYLE = {
     Status.CORRECT: ("✓", "green"),
@@ -49,8 +49,10 @@ def summary_line(batch: BatchResult) -> str:
     errors = sum(r.status is SubmissionStatus.ERROR for r in results)
     partial = sum(r.status is SubmissionStatus.PARTIAL for r in results)
     graded = [r.total for r in results if r.status is not SubmissionStatus.ERROR]
-    mean = sum(graded, Fraction(0)) / len(graded) if graded else Fraction(0)
-    review = [r.student_id for r in results for p in r.parts if p.status is Status.NEEDS_REVIEW]
+    mean = exact_sum(graded) / len(graded) if graded else Fraction(0)
+    # Over each problem's parts, not ``r.parts``: a class has 300,000 parts, and no tuple of them is needed.
+    review = [r.student_id for r in results for problem in r.problems for p in problem.parts
+              if p.status is Status.NEEDS_REVIEW]
     return (f"Graded {len(results)} submission{'s' if len(results) != 1 else ''}: {errors} error(s), "
             f"{partial} partly unreadable; mean score {points(mean)}/{points(batch.max_total)} "
             f"(over the {len(graded)} read); {len(review)} answer(s) of {len(set(review))} student(s) await review.")
