@@ -174,11 +174,13 @@ def _candidates(signatures: np.ndarray) -> np.ndarray:
         starts = np.flatnonzero(np.concatenate(([True], (ordered[1:] != ordered[:-1]).any(axis=1), [True])))
         sizes = np.diff(starts)
         shared = (sizes > 1) & (sizes <= MAX_BUCKET)
-        for start, size in zip(starts[:-1][shared].tolist(), sizes[shared].tolist()):
-            members = np.sort(order[start:start + size])
+        bucket_starts, bucket_sizes = starts[:-1][shared], sizes[shared]
+        for size in np.unique(bucket_sizes).tolist():  # the buckets of one size at once: a row each
+            at = bucket_starts[bucket_sizes == size]
+            members = np.sort(order[at[:, None] + np.arange(size)], axis=1)
             first, second = _PAIRS[size]
-            pending.append(members[first] * count + members[second])
-            waiting += len(first)
+            pending.append((members[:, first] * count + members[:, second]).ravel())
+            waiting += len(at) * len(first)
         if waiting > MERGE_PAIRS or band == BANDS - 1:
             codes = _distinct(np.concatenate([codes, *pending]))
             pending, waiting = [], 0
