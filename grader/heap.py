@@ -5,8 +5,9 @@ objects, none of them in reference cycles. Each full collection would walk
 them all (seconds, for a class of 10,000), and a forked process that walks
 them copies every page it touches. Inside :func:`long_lived`, :func:`keep`
 moves the objects made so far to the collector's permanent generation
-(``gc.freeze``); they are still freed by reference counting, and the
-outermost exit hands them back to the collector.
+(``gc.freeze``), and full collections (which walk what is not kept yet) are
+rarer; the objects are still freed by reference counting, and the outermost
+exit hands them back to the collector and its usual thresholds.
 """
 
 from __future__ import annotations
@@ -18,17 +19,38 @@ from collections.abc import Iterator
 _depth = 0
 
 
+FULL_COLLECTION_EVERY = 1000
+"""Collections of the middle generation between full ones, within :func:`long_lived` (Python's default: 10)."""
+
+
+_usual_thresholds = gc.get_threshold()
+
+
 @contextlib.contextmanager
 def long_lived() -> Iterator[None]:
-    """Within, :func:`keep` sets objects aside from the collector; on the outermost exit, all are back."""
-    global _depth
+    """Within, :func:`keep` sets objects aside from the collector, and full collections are rarer; on the
+    outermost exit, all is as it was."""
+    global _depth, _usual_thresholds
     _depth += 1
+    if _depth == 1:
+        _usual_thresholds = gc.get_threshold()
+        # A full collection walks every object not yet kept, up to 256 results' (0.1 s each, a dozen
+        # times in a class of 10,000): the results are not in cycles, and the young generations still
+        # free the cycles that die young.
+        gc.set_threshold(*_usual_thresholds[:2], max(_usual_thresholds[2], FULL_COLLECTION_EVERY))
     try:
         yield
     finally:
         _depth -= 1
         if not _depth:
+            gc.set_threshold(*_usual_thresholds)
             gc.unfreeze()
+
+
+def in_worker() -> None:
+    """In a process forked to grade (it keeps none of its results): the collector's usual thresholds,
+    or its own garbage would pile up; what it inherited stays set aside."""
+    gc.set_threshold(*_usual_thresholds)
 
 
 def keep() -> None:

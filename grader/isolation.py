@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.engine import error_result, grade_folder
-from grader.heap import keep, long_lived
+from grader.heap import in_worker, keep, long_lived
 from grader.problems import Problem, load_problems
 from grader.variants import Variants
 from grader.results import Message, SubmissionResult
@@ -54,6 +54,7 @@ def _start_worker(problems: tuple[Problem, ...] | str, memory_mb: int, variants:
     (a forked worker shares the parent's libraries), plus ``memory_mb``.
     """
     global _worker_problems, _worker_variants
+    in_worker()
     page = resource.getpagesize()
     with open("/proc/self/statm", encoding="ascii") as statm:
         mapped = int(statm.read().split()[0]) * page

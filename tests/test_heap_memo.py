@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from grader.heap import keep, long_lived
+from grader.heap import FULL_COLLECTION_EVERY, in_worker, keep, long_lived
 from grader.memo import IdentityMemo
 from grader.pipeline import run_class
 from grader.submission import find_submissions
@@ -25,11 +25,25 @@ def test_objects_kept_aside_only_inside_the_outermost_long_lived() -> None:
     assert gc.get_freeze_count() == 0
 
 
+def test_full_collections_rarer_only_inside_long_lived() -> None:
+    """long_lived makes full collections rarer until its outermost exit; in_worker (a forked grader) has the usual."""
+    usual = gc.get_threshold()
+    with long_lived():
+        with long_lived():
+            assert gc.get_threshold() == (*usual[:2], max(usual[2], FULL_COLLECTION_EVERY))
+        assert gc.get_threshold()[2] == max(usual[2], FULL_COLLECTION_EVERY)
+        in_worker()
+        assert gc.get_threshold() == usual
+    assert gc.get_threshold() == usual
+
+
 def test_class_run_leaves_the_heap_to_the_collector(tmp_path, problems) -> None:
-    """After a class run, no object stays set aside from the garbage collector."""
+    """After a class run, no object stays set aside from the garbage collector, whose thresholds are as before."""
     gc.unfreeze()
+    usual = gc.get_threshold()
     run_class(find_submissions(SUBMISSIONS), problems, options(tmp_path / "out", workers=2))
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == usual
 
 
 def test_identity_memo_keys_by_the_object_not_its_value() -> None:
