@@ -27,4 +27,6 @@ def score_number(value: Fraction) -> float:
 
 def feedback_text(messages: tuple[Message, ...], lang: Lang) -> str:
     """Messages joined into one line of feedback."""
+    if len(messages) == 1:  # most parts (a report has hundreds of thousands): no list to join
+        return messages[0].fa if lang is Lang.FA else messages[0].en
     return " ".join([message.fa for message in messages] if lang is Lang.FA else [message.en for message in messages])
