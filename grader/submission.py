@@ -257,18 +257,24 @@ _HEADER = re.compile(r"^[ \t]*\[\[?([^\]\n]*)\]", re.MULTILINE)
 
 
 def _defined_after_inner_table(text: str) -> bool:
-    """Whether a table header (``[a]`` or ``[[a]]``) follows the header of a table inside it (``[a.b]``).
+    """Whether a table header (``[a]`` or ``[[a]]``) follows the header of a table inside it (``[a.b]``),
+    or is too long to look at: both send the text to tomli.
 
-    Lines of multi-line strings that look like headers count too: they only send the text to tomli.
+    Keys are compared as written (a quoted and a bare spelling of one key differ), and lines of multi-line
+    strings that look like headers count too.
     """
     outer: set[str] = set()  # the tables that hold a table whose header came already
     for header in _HEADER.findall(text):
         name = "".join(header.split())
-        if name in outer:
+        if name in outer or len(name) > _LONGEST_HEADER:
             return True
         keys = name.split(".")
         outer.update(".".join(keys[:end]) for end in range(1, len(keys)))
     return False
+
+
+_LONGEST_HEADER = 200
+"""Characters of the longest header looked at: its tables' names cost the square of its length."""
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

@@ -14,7 +14,8 @@ import tomli
 
 from grader.errors import GraderError, SubmissionError
 from grader.safe_names import safe_file_name
-from grader.submission import MAX_ANSWERS_BYTES, SubmissionFolder, _toml, find_submissions, read_submission
+from grader.submission import (MAX_ANSWERS_BYTES, SubmissionFolder, _defined_after_inner_table, _toml,
+                               find_submissions, read_submission)
 from tests.conftest import SUBMISSIONS
 
 TOML_ANSWERS = '''\
@@ -228,6 +229,14 @@ def test_toml_refused_with_the_references_message(tmp_path, text):
     with pytest.raises(SubmissionError) as info:
         read_one(tmp_path / "s001", "answers.toml", text.encode("utf-8"))
     assert str(info.value) == f"answers.toml is not valid TOML: {expected.value}"
+
+
+def test_long_header_goes_to_the_reference_unexamined():
+    """A header of 300,000 dotted keys (a hostile file) is sent to tomli without building its tables' names."""
+    header = "[" + "a." * 300_000 + "a]\n"
+    assert _defined_after_inner_table(header)
+    assert not _defined_after_inner_table("[q4.formulas]\n[q3]\n[q4.numbers]\n")
+    assert _defined_after_inner_table("[q4.formulas]\n[q3]\n[q4]\n")
 
 
 def test_newlines_inside_inline_tables_are_read(tmp_path):
