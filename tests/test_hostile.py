@@ -689,6 +689,12 @@ def _(ctx: Ctx) -> None:
     ctx.write("[q4]\ny = " + "[" * 100_000 + "]" * 100_000 + "\n")
 
 
+@case("toml-header-300k-keys", "a TOML table header of 300,000 dotted keys is an error saying it is nested too deeply",
+      submission_error("nested too deeply"))
+def _(ctx: Ctx) -> None:
+    ctx.write("[q4." + "a." * 300_000 + "a]\ny = 1\n")
+
+
 @case("toml-int-5000-digits", "a TOML integer of 5,000 digits is an error a student understands (no Python advice)",
       submission_error("digits"))
 def _(ctx: Ctx) -> None:
