@@ -209,8 +209,7 @@ EDGE_TEXTS = [
                          + [f"sample{i}" for i in range(len(SAMPLE_TEXTS))]
                          + [f"sample{i}-crlf" for i in range(len(SAMPLE_TEXTS))])
 def test_toml_read_as_the_reference_reads_it(text):
-    """Answers TOML (LF or CRLF, every sample and edge case) reads to exactly what tomli, the reference, reads,
-    or is refused with its error."""
+    """Every sample (LF and CRLF) and edge case reads to exactly what tomli reads, or is refused with its error."""
     try:
         expected = _plain(tomli.loads(text))
     except tomli.TOMLDecodeError as error:
@@ -241,7 +240,8 @@ def test_long_header_goes_to_the_reference_unexamined():
 
 def test_newlines_inside_inline_tables_are_read(tmp_path):
     """An inline table over several lines (allowed by TOML 1.1, refused by tomli) is read, not refused."""
-    loaded = read_one(tmp_path / "s001", "answers.toml", "[q3]\nlayers = [{ output_shape = [62, 62, 64],\n  params = 4864 }]\n")
+    text = "[q3]\nlayers = [{ output_shape = [62, 62, 64],\n  params = 4864 }]\n"
+    loaded = read_one(tmp_path / "s001", "answers.toml", text)
     assert loaded.data == {"q3": {"layers": [{"output_shape": [62, 62, 64], "params": 4864}]}}
 
 
