@@ -154,21 +154,17 @@ def read_capped(source: Path) -> bytes:
     """
     name = os.fspath(source)
     try:
-        status = os.lstat(name)
-        if stat.S_ISLNK(status.st_mode):
+        mode = os.lstat(name).st_mode
+        if stat.S_ISLNK(mode):
             raise SubmissionError(f"{source.name} is a symbolic link; links are not followed")
-        if not stat.S_ISREG(status.st_mode):
+        if not stat.S_ISREG(mode):
             raise SubmissionError(f"{source.name} is not a regular file")
         # Not following a link made since the check: what is read is what was checked.
         handle = os.open(name, os.O_RDONLY | _NO_FOLLOW | _BINARY)
         try:
             chunks: list[bytes] = []
             wanted = MAX_ANSWERS_BYTES + 1
-            # Reads the size of the file and a byte more (the end is then seen at once), at least 64 kB:
-            # a buffer of the whole cap for each file is mapped and unmapped by malloc every time, which
-            # cost the main process (with its threads) 0.2 ms a file.
-            step = max(status.st_size + 1, _READ_AT_LEAST)
-            while wanted > 0 and (chunk := os.read(handle, min(wanted, step))):
+            while wanted > 0 and (chunk := os.read(handle, wanted)):
                 chunks.append(chunk)
                 wanted -= len(chunk)
         finally:
@@ -178,7 +174,6 @@ def read_capped(source: Path) -> bytes:
     return b"".join(chunks)
 
 
-_READ_AT_LEAST = 1 << 16
 _NO_FOLLOW = getattr(os, "O_NOFOLLOW", 0)  # POSIX; elsewhere the check before opening stands alone
 _BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate line ends
 
