@@ -28,5 +28,5 @@ def score_number(value: Fraction) -> float:
 def feedback_text(messages: tuple[Message, ...], lang: Lang) -> str:
     """Messages joined into one line of feedback."""
     if len(messages) == 1:  # most parts (a report has hundreds of thousands): no list to join
-        return messages[0].fa if lang is Lang.FA else messages[0].en
+        return messages[0].text(lang)
     return " ".join([message.fa for message in messages] if lang is Lang.FA else [message.en for message in messages])
