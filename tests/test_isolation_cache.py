@@ -328,3 +328,18 @@ def test_results_travel_between_processes_unchanged(problems) -> None:
     assert [r.parts for r in back] == [r.parts for r in results]
     scores = [part.max_score for r in back for part in r.parts if part.max_score == 2]
     assert len(scores) > 1 and all(score is scores[0] for score in scores)
+
+
+def test_cache_lines_same_from_either_encoder(problems) -> None:
+    """orjson and the json module (kept for names with undecodable bytes) write a result's line byte for byte alike."""
+    from grader.engine import grade_folder
+    from grader.results_io import to_data
+
+    edge = {"text": ["\x00\x01\x1f\x7f\u2028\"\\/\t\b\f\r\n", "é", None, "\U0001F600"]}
+    results = [to_data(grade_folder(submission, problems)) for submission in find_submissions(SUBMISSIONS)]
+    for result in (*results, edge):
+        entry = {"key": "0" * 64, "result": result}
+        fallback = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        line = cache_module._line(entry)
+        assert line == (fallback + "\n").encode()
+        assert cache_module._line_key(line) == "0" * 64 and json.loads(line) == entry
