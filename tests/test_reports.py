@@ -136,7 +136,7 @@ def test_failed_streamed_write_keeps_the_old_file(tmp_path) -> None:
 
 
 def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
-    """parts.csv, streamed by the csv module, is byte for byte the parts frame as pandas writes it."""
+    """parts.csv is byte for byte the parts frame as pandas writes it."""
     from grader.reporting.frames import parts_frame
 
     awkward = ('a "quoted", comma\nand a new line', "پاسخ «درست» است، ولی", " leading space", "", "x\r\ny")
@@ -150,6 +150,22 @@ def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
         files.write_csv_reports(batch, tmp_path, lang)
         expected = parts_frame(batch, lang).to_csv(index=False, lineterminator="\n")
         assert (tmp_path / "parts.csv").read_bytes() == expected.encode("utf-8")
+
+
+def test_rows_written_as_the_csv_module_writes_them(monkeypatch) -> None:
+    """5,000 random rows (quotes, commas, line ends, NUL, Persian, empty fields, one-field rows) come out as csv.writer's."""
+    import random
+
+    monkeypatch.setattr(files, "_LINES_AT_ONCE", 7)  # lines are written in several batches
+    pieces = ["a", "پاسخ", ",", '"', "\n", "\r", "\r\n", "\x00", " ", "\t", "،", "«»", ""]
+    chooser = random.Random(20261127)
+    rows = [tuple("".join(chooser.choices(pieces, k=chooser.randrange(4))) for _ in range(width))
+            for width in [chooser.choice((1, 2, 3, 8)) for _ in range(5000)]]
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows([("c1", "c2"), *rows])
+    written = io.StringIO()
+    files._write_rows(written, ("c1", "c2"), rows)
+    assert written.getvalue() == expected.getvalue()
 
 
 def test_exact_sum_is_the_sum() -> None:
