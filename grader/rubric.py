@@ -101,7 +101,7 @@ matches as finely as needed, and words need not know their character offsets.
 class Essay:
     """Normalised essay text, split into sentences and words for pattern matching.
 
-    Each word's positions are held as the bits of an integer, so a pattern is
+    Words' positions are held as the bits of an integer, so a pattern is
     matched at every position at once, by a few shifts and ands done in C.
     """
 
@@ -114,8 +114,16 @@ class Essay:
             self._sentences.append(sentence)
             self._first_words.append(len(self.words))
             self.words += _WORD.findall(sentence.group())
-        self.distinct = set(self.words)
-        self.positions = _Positions(self.words, self.distinct)
+
+    @functools.cached_property
+    def distinct(self) -> set[str]:
+        """The essay's distinct words."""
+        return set(self.words)
+
+    @functools.cached_property
+    def positions(self) -> _Positions:
+        """Every word's positions, for patterns matched one at a time (a rubric's index gathers only its words')."""
+        return _Positions(self.words, self.distinct)
 
     def word_place(self, index: int) -> Place:
         """The place of the word at ``index``."""
@@ -177,16 +185,23 @@ def _lowest(bits: int) -> int:
     return (bits & -bits).bit_length() - 1
 
 
-def _starts(positions: dict[str, int], keys_backwards: tuple[str, ...]) -> int:
-    """Where a word pattern's matches start, as bits, given its words' positions (keys, last word first)."""
-    starts = positions[keys_backwards[0]]
-    for key in keys_backwards[1:]:  # from the last word back: where the rest of the pattern starts
-        if not starts:
-            return 0
-        # The word, then the rest 1 to 3 positions on: up to two other words between, as in _GAP.
-        after = starts >> 1
-        starts = positions[key] & (after | after >> 1 | after >> 2)
-    return starts
+WordKeys = tuple[str, tuple[str, ...]]
+"""A word pattern as keys of :class:`_Positions`: its last word's, then the others' from the last but one back."""
+
+
+def _starts(positions: dict[str, int], patterns: tuple[WordKeys, ...]) -> int:
+    """Where any of the word patterns' matches start, as bits, given their words' positions."""
+    union = 0
+    for last, others in patterns:
+        starts = positions[last]
+        for key in others:  # from the last word back: where the rest of the pattern starts
+            if not starts:
+                break
+            # The word, then the rest 1 to 3 positions on: up to two other words between, as in _GAP.
+            after = starts >> 1
+            starts = positions[key] & (after | after >> 1 | after >> 2)
+        union |= starts
+    return union
 
 
 @dataclass(frozen=True)
@@ -208,14 +223,15 @@ class Pattern:
         return re.compile(self.source)
 
     @functools.cached_property
-    def keys_backwards(self) -> tuple[str, ...]:
-        """The words as keys of :class:`_Positions` (a stem with its ``*``), last first."""
+    def keys(self) -> WordKeys:
+        """The words as keys of :class:`_Positions` (a stem with its ``*``): the last, then the others backwards."""
         assert self.words is not None, "a pattern of other characters is matched by its regular expression"
-        return tuple(_key(word, prefix) for word, prefix in reversed(self.words))
+        last, *others = (_key(word, prefix) for word, prefix in reversed(self.words))
+        return last, tuple(others)
 
     def starts(self, essay: Essay) -> int:
         """The word positions where a match of this word pattern starts, as the set bits of an integer."""
-        return _starts(essay.positions, self.keys_backwards)
+        return _starts(essay.positions, (self.keys,))
 
     def find(self, essay: Essay) -> Place | None:
         """The place of the leftmost match in the essay, or None."""
@@ -335,7 +351,7 @@ class PatternIndex:
     """
 
     def __init__(self, concepts: tuple[Concept, ...]) -> None:
-        by_key: dict[str, list[tuple[tuple[str, ...], Slot]]] = {}
+        by_key: dict[str, dict[Slot, list[WordKeys]]] = {}
         self.by_text: list[tuple[Pattern, Slot]] = []
         self.slots: list[tuple[Slot, tuple[Slot, ...]]] = []  # each concept's any slot and all slots
         words: set[str] = set()
@@ -352,48 +368,49 @@ class PatternIndex:
                     words.update(exact)
                     stems.update(word for word, prefix in pattern.words if prefix)
                     key = max(exact, key=len) if exact else _key(max((w for w, _ in pattern.words), key=len), True)
-                    by_key.setdefault(key, []).append((pattern.keys_backwards, slot))
+                    by_key.setdefault(key, {}).setdefault(slot, []).append(pattern.keys)
                 slot += 1
         self.slot_count = slot
-        self.by_key = {key: tuple(found) for key, found in by_key.items()}
+        # The patterns filed under a key, by slot: a slot's are matched together.
+        self.by_key = {key: tuple((slot, tuple(keys)) for slot, keys in slots.items()) for key, slots in by_key.items()}
         self._words = frozenset(words)
         self._stems = frozenset(stems)
         # Every key a pattern looks up, absent (0): matching then needs no check for a key's presence.
         self._absent = dict.fromkeys((*sorted(words), *(_key(stem, True) for stem in sorted(stems))), 0)
-        # A class shares its words: which words begin with one of the rubric's stems is worked out once.
+        # A class shares its words: which of the rubric's keys a word stands for is worked out once.
         self._seen: set[str] = set()
-        self._stems_of: dict[str, tuple[str, ...]] = {}  # the words seen that begin with stems: their stem keys
+        self._keys_of: dict[str, tuple[str, ...]] = {}  # the words seen that are rubric words or begin with stems
 
     def word_starts(self, essay: Essay) -> list[int]:
         """Where each slot's word patterns match in the essay: the union of their starts, as bits.
 
         The positions of the rubric's words and stems in the essay are gathered
-        first (set intersections, in C, pick the essay's words that count); then
-        only the patterns filed under a word or stem the essay has are tried.
+        first (only theirs: most words of an essay are in no pattern); then only
+        the patterns filed under a word or stem the essay has are tried.
         """
         distinct = essay.distinct
         if len(self._seen) >= _MAX_WORDS_KEPT:  # bounded memory: forgotten before this essay's words are looked up
             self._seen.clear()
-            self._stems_of.clear()
+            self._keys_of.clear()
         unseen = distinct - self._seen
         if unseen:
             self._learn(unseen)
-        essay_positions = essay.positions
+        keys_of = self._keys_of
         positions = self._absent.copy()
-        present = distinct & self._words  # the keys the essay has: its rubric words, then the stems they begin
-        for word in present:
-            positions[word] = essay_positions[word]
-        stems_of = self._stems_of
-        for word in distinct & stems_of.keys():
-            bits = essay_positions[word]
-            for key in stems_of[word]:
-                positions[key] |= bits
-                present.add(key)
+        for index, word in enumerate(essay.words):
+            keys = keys_of.get(word)
+            if keys is not None:
+                bit = 1 << index
+                for key in keys:
+                    positions[key] |= bit
+        present: set[str] = set()  # the keys the essay has
+        for word in distinct & keys_of.keys():
+            present.update(keys_of[word])
         starts = [0] * self.slot_count
         by_key = self.by_key
         for key in present & by_key.keys():
-            for keys_backwards, slot in by_key[key]:
-                starts[slot] |= _starts(positions, keys_backwards)  # the leftmost is the union's lowest bit
+            for slot, patterns in by_key[key]:
+                starts[slot] |= _starts(positions, patterns)  # the leftmost is the union's lowest bit
         return starts
 
     def text_places(self, essay: Essay) -> list[Place | None]:
@@ -406,12 +423,14 @@ class PatternIndex:
         return places
 
     def _learn(self, words: set[str]) -> None:
-        """Note which of ``words`` (not seen before) begin with the rubric's stems, and with which."""
-        stems = self._stems
+        """Note which of ``words`` (not seen before) are rubric words or begin with its stems: their keys."""
+        exact, stems = self._words, self._stems
         for word in words:
             keys = tuple(_key(word[:end], True) for end in range(1, len(word) + 1) if word[:end] in stems)
+            if word in exact:
+                keys = (word, *keys)
             if keys:
-                self._stems_of[word] = keys
+                self._keys_of[word] = keys
         self._seen |= words
 
 
