@@ -18,9 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
-
-import orjson
+from typing import Iterable, Mapping
 
 from grader import __version__
 from grader.reporting.files import write_atomic
@@ -140,10 +138,18 @@ class ResultCache:
         self._keep(key, line)
         return result
 
-    def put(self, submission: SubmissionFolder, result: SubmissionResult) -> None:
-        """Remember the fresh result of ``submission``."""
+    def put(self, submission: SubmissionFolder, result: SubmissionResult, encoded: bytes | None = None) -> None:
+        """Remember the fresh result of ``submission``; ``encoded`` is its JSON when a worker sent it so
+        (:func:`grader.results_io.to_json`)."""
         key = self.keys(submission)
-        self._keep(key, _line({"key": key, "result": to_data(result)}))
+        if encoded is None:
+            # The same compact JSON, by the json module: it caches no UTF-8 copy on the strings of a result
+            # kept to the end of the run (orjson would), and it writes a name's undecodable bytes, kept as
+            # lone surrogates, as they are (json.loads reads them back so).
+            encoded = json.dumps(to_data(result), ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                                 check_circular=False).encode("utf-8", "surrogatepass")
+        # {"key": ..., "result": ...} with sorted keys, as either encoder writes it.
+        self._keep(key, b'{"key":"' + key.encode("ascii") + b'","result":' + encoded + b"}\n")
 
     def _keep(self, key: str, line: bytes) -> None:
         if key not in self._written:
@@ -163,18 +169,6 @@ class ResultCache:
         if self._old is not None:
             self._old.close()
         self._new_name.unlink(missing_ok=True)
-
-
-def _line(entry: dict[str, Any]) -> bytes:
-    """A cache line: the entry as compact JSON with sorted keys, in UTF-8, and a line end."""
-    try:
-        # orjson (compiled) writes a class's 170 MB of results 4x faster than the json module.
-        return orjson.dumps(entry, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
-    except orjson.JSONEncodeError:
-        # A path can hold a name's undecodable bytes (as lone surrogates), which UTF-8 cannot: the json
-        # module writes them as they are (json.loads reads them back so), in the same compact form.
-        text = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False)
-        return (text + "\n").encode("utf-8", "surrogatepass")
 
 
 def _line_key(line: bytes) -> str | None:

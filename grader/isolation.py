@@ -20,6 +20,7 @@ from grader.heap import in_worker, keep, long_lived
 from grader.problems import Problem, load_problems
 from grader.variants import Variants
 from grader.results import Message, SubmissionResult
+from grader.results_io import from_json, to_json
 from grader.submission import SubmissionFolder
 
 DEFAULT_TIMEOUT = 10.0
@@ -65,16 +66,29 @@ def _start_worker(problems: tuple[Problem, ...] | str, memory_mb: int, variants:
     _worker_variants = Variants(_worker_problems, *variants) if variants is not None else None
 
 
-def _grade_in_worker(chunk: list[SubmissionFolder], answers_file: Path | None) -> list[SubmissionResult]:
-    return [grade_folder(submission, _worker_problems, answers_file=answers_file, variants=_worker_variants)
-            for submission in chunk]
+Sent = bytes | SubmissionResult
+"""A result as a worker sends it: its JSON (:func:`to_json`, the result cache's form, made here rather than
+in the parent), or the result itself when UTF-8 cannot hold its text."""
+
+
+def _grade_in_worker(chunk: list[SubmissionFolder], answers_file: Path | None) -> list[Sent]:
+    results = [grade_folder(submission, _worker_problems, answers_file=answers_file, variants=_worker_variants)
+               for submission in chunk]
+    return [to_json(result) or result for result in results]
+
+
+def _received(sent: Sent) -> tuple[SubmissionResult, bytes | None]:
+    """A result a worker sent, with its JSON when it came so."""
+    return (from_json(sent), sent) if isinstance(sent, bytes) else (sent, None)
 
 
 def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Problem, ...], problems_dir: Path, *,
                    workers: int, limits: Limits = Limits(), answers_file: Path | None = None,
                    variants: Variants | None = None, progress: Callable[[SubmissionResult], None] | None = None,
-                   sending: Callable[[list[SubmissionFolder]], None] | None = None) -> Iterator[SubmissionResult]:
-    """Grade submissions in ``workers`` processes, each under ``limits``; yields results in order.
+                   sending: Callable[[list[SubmissionFolder]], None] | None = None
+                   ) -> Iterator[tuple[SubmissionResult, bytes | None]]:
+    """Grade submissions in ``workers`` processes, each under ``limits``; yields results in order, each with
+    its JSON when a worker sent it (:func:`grader.results_io.to_json`: the result cache stores it as it is).
 
     Submissions go to the workers in small chunks (sending one at a time costs
     more than grading it), each chunk with the time of all its submissions.
@@ -122,14 +136,15 @@ def grade_isolated(submissions: Iterable[SubmissionFolder], problems: tuple[Prob
                 results = [_alone(submission, schedule([submission]), problems, answers_file)
                            for submission in chunk] if len(chunk) > 1 else \
                     [_failed(chunk[0], future, problems, answers_file)]
-            for result in results:
+            for sent in results:
+                result, encoded = _received(sent)
                 if progress is not None:
                     progress(result)
-                yield result
+                yield result, encoded
 
 
 def _alone(submission: SubmissionFolder, future: Any, problems: tuple[Problem, ...],
-           answers_file: Path | None) -> SubmissionResult:
+           answers_file: Path | None) -> Sent:
     """The result of a submission graded on its own (after its chunk failed)."""
     from pebble import ProcessExpired
 

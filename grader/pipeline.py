@@ -291,11 +291,11 @@ def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple
         fresh = grade_isolated(pending, problems, options.problems_dir, workers=options.workers, limits=options.limits,
                                answers_file=answers_file, variants=variants, progress=progress, sending=sending)
     else:
-        fresh = (_graded(s, problems, answers_file, variants, progress, sending) for s in pending)
-    for submission, result in zip(pending, fresh):
+        fresh = ((_graded(s, problems, answers_file, variants, progress, sending), None) for s in pending)
+    for submission, (result, encoded) in zip(pending, fresh):
         results.append(result)
         if cache is not None:
-            cache.put(submission, result)
+            cache.put(submission, result, encoded)
         if len(results) % KEEP_EVERY == 0:
             keep()
     return results

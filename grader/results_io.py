@@ -1,10 +1,19 @@
-"""Results as plain JSON data and back (for the result cache; never pickle on disk)."""
+"""Results as plain JSON data and back (for the result cache; never pickle on disk).
+
+The JSON of a result is its cache line's and how a worker sends it: the worker
+writes it, so its strings' UTF-8 copies (which an encoder caches on each
+string) die with the worker's result instead of doubling the memory a class
+run holds.
+"""
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from grader.results import Message, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus
 
@@ -31,16 +40,33 @@ def to_data(result: SubmissionResult) -> dict[str, Any]:
     }
 
 
+def to_json(result: SubmissionResult) -> bytes | None:
+    """A result's :func:`to_data` as compact JSON with sorted keys, in UTF-8 (by orjson: compiled, 4x the
+    json module's speed); None when UTF-8 cannot hold its text (a name's undecodable bytes, kept as lone
+    surrogates)."""
+    try:
+        return orjson.dumps(to_data(result), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def from_json(data: bytes) -> SubmissionResult:
+    """Inverse of :func:`to_json`."""
+    return from_data(orjson.loads(data))
+
+
 def from_data(data: dict[str, Any]) -> SubmissionResult:
     """Inverse of :func:`to_data`.
+
+    Scores and feedback lines a class repeats are made once and shared (they are immutable).
 
     Raises:
         KeyError, ValueError, TypeError: When the data is not a stored result.
     """
     problems = tuple(
         ProblemResult(problem, tuple(
-            PartResult(problem, part, Fraction(score), Fraction(maximum), Status(status),
-                       tuple(Message(*m) for m in feedback), diagnosis, text)
+            PartResult(problem, part, _fraction(score), _fraction(maximum), _STATUSES[status],
+                       tuple(_shared_message(*m) for m in feedback), diagnosis, text)
             for part, score, maximum, status, feedback, diagnosis, text in parts))
         for problem, parts in data["problems"])
     return SubmissionResult(
@@ -52,3 +78,13 @@ def from_data(data: dict[str, Any]) -> SubmissionResult:
         error=Message(*data["error"]) if data["error"] else None,
         ungraded_tables=tuple(data["ungraded"]),
     )
+
+
+_STATUSES = {status.value: status for status in Status}
+_fraction = functools.lru_cache(maxsize=1024)(Fraction)  # a score as "p/q": a class has few distinct values
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_message(en: str, fa: str) -> Message:
+    """A feedback line, made once while it recurs (most lines but an essay's evidence do)."""
+    return Message(en, fa)

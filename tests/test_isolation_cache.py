@@ -8,6 +8,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from grader.forked import share_in_forks
 from grader.isolation import Limits
 from grader.pipeline import Format, RunOptions, run_class
 from grader.problems import load_problems
-from grader.results import Lang, SubmissionStatus
+from grader.results import Lang, Status, SubmissionResult, SubmissionStatus
 from grader.submission import find_submissions
 from tests.conftest import PROBLEMS, SUBMISSIONS
 
@@ -330,16 +331,19 @@ def test_results_travel_between_processes_unchanged(problems) -> None:
     assert len(scores) > 1 and all(score is scores[0] for score in scores)
 
 
-def test_cache_lines_same_from_either_encoder(problems) -> None:
-    """orjson and the json module (kept for names with undecodable bytes) write a result's line byte for byte alike."""
+def test_result_json_same_from_either_encoder(problems) -> None:
+    """A result's JSON as workers send it (orjson) is the json module's byte for byte and reads back equal;
+    a result UTF-8 cannot hold (a name's undecodable bytes) has none."""
     from grader.engine import grade_folder
-    from grader.results_io import to_data
+    from grader.results import Message, PartResult, ProblemResult
+    from grader.results_io import from_json, to_data, to_json
 
-    edge = {"text": ["\x00\x01\x1f\x7f\u2028\"\\/\t\b\f\r\n", "é", None, "\U0001F600"]}
-    results = [to_data(grade_folder(submission, problems)) for submission in find_submissions(SUBMISSIONS)]
-    for result in (*results, edge):
-        entry = {"key": "0" * 64, "result": result}
-        fallback = json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        line = cache_module._line(entry)
-        assert line == (fallback + "\n").encode()
-        assert cache_module._line_key(line) == "0" * 64 and json.loads(line) == entry
+    edge = "\x00\x01\x1f\x7f\u2028\"\\/\t\b\f\r\n é \U0001F600"
+    awkward = SubmissionResult(edge, None, SubmissionStatus.GRADED, (ProblemResult("q1", (PartResult(
+        "q1", "a", Fraction(1, 3), Fraction(2), Status.PARTIAL, (Message(edge, "پاسخ"),), edge, edge),)),))
+    results = [grade_folder(submission, problems) for submission in find_submissions(SUBMISSIONS)]
+    for result in (*results, awkward):
+        encoded = to_json(result)
+        expected = json.dumps(to_data(result), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        assert encoded == expected.encode() and from_json(encoded) == result
+    assert to_json(replace(awkward, student_id="bad\udcffid")) is None
