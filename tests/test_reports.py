@@ -94,7 +94,17 @@ def test_submissions_are_not_modified(tmp_path) -> None:
     assert before == after
 
 
-def test_atomic_write_leaves_no_temporary_files(tmp_path) -> None:
+@pytest.fixture(params=["unnamed", "named"])
+def naming(request, monkeypatch) -> str:
+    """Atomic writes through unnamed files (Linux's O_TMPFILE) where the system has them, and through named
+    temporary files (other systems, or where linking is refused)."""
+    if request.param == "unnamed" and not files._unnamed_files:
+        pytest.skip("no unnamed files on this system")
+    monkeypatch.setattr(files, "_unnamed_files", request.param == "unnamed")
+    return request.param
+
+
+def test_atomic_write_leaves_no_temporary_files(tmp_path, naming) -> None:
     """write_atomic replaces the file whole and leaves no temporary file behind."""
     target = tmp_path / "r" / "scores.csv"
     write_atomic(target, "old\n")
@@ -103,17 +113,18 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path) -> None:
     assert [p.name for p in target.parent.iterdir()] == ["scores.csv"]
 
 
-def test_atomic_write_skips_a_stale_temporary_file(tmp_path, monkeypatch) -> None:
+def test_atomic_write_skips_a_stale_temporary_file(tmp_path, monkeypatch, naming) -> None:
     """A temporary file left by an interrupted run is not overwritten: the write takes the next name."""
     monkeypatch.setattr(files, "_TEMPORARY_NUMBERS", itertools.count(7))
     stale = tmp_path / f".scores.csv.{os.getpid()}.7.tmp"
     stale.write_text("stale")
+    (tmp_path / "scores.csv").write_text("old\n")  # replaced, so even unnamed files take a temporary name
     write_atomic(tmp_path / "scores.csv", "new\n")
     assert (tmp_path / "scores.csv").read_text() == "new\n" and stale.read_text() == "stale"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([stale.name, "scores.csv"])
 
 
-def test_failed_atomic_write_leaves_no_temporary_file(tmp_path) -> None:
+def test_failed_atomic_write_leaves_no_temporary_file(tmp_path, naming) -> None:
     """When the rename fails (a folder stands at the path), the error is raised and no temporary file stays."""
     (tmp_path / "scores.csv").mkdir()
     with pytest.raises(OSError):
@@ -121,7 +132,7 @@ def test_failed_atomic_write_leaves_no_temporary_file(tmp_path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["scores.csv"]
 
 
-def test_failed_streamed_write_keeps_the_old_file(tmp_path) -> None:
+def test_failed_streamed_write_keeps_the_old_file(tmp_path, naming) -> None:
     """When the writer of a streamed report fails midway, the old file stays whole and no temporary file is left."""
     target = tmp_path / "parts.csv"
     write_atomic(target, "old\n")
@@ -130,9 +141,56 @@ def test_failed_streamed_write_keeps_the_old_file(tmp_path) -> None:
         file.write("half")
         raise OSError("disk full")
 
-    with pytest.raises(OSError, match="disk full"):
-        files.write_atomic_with(target, fail)
+    for path in (target, tmp_path / "new.csv"):
+        with pytest.raises(OSError, match="disk full"):
+            files.write_atomic_with(path, fail)
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["parts.csv"]
+
+
+def test_new_file_gets_its_name_only_when_whole(tmp_path, monkeypatch) -> None:
+    """Where unnamed files exist, a new report appears by one link, never renamed from a temporary name."""
+    if not files._unnamed_files:
+        pytest.skip("no unnamed files on this system")
+    monkeypatch.setattr(files, "_temporary_name", lambda path: pytest.fail(f"a temporary name for {path}"))
+    write_atomic(tmp_path / "feedback" / "s1.md", "# s1\n")
+    files.write_atomic_with(tmp_path / "parts.csv", lambda file: file.write("a,b\n"))
+    assert (tmp_path / "feedback" / "s1.md").read_text() == "# s1\n"
+    assert (tmp_path / "parts.csv").read_text() == "a,b\n"
+
+
+def test_forked_child_links_its_own_unnamed_files(tmp_path) -> None:
+    """A forked child (the feedback writers) links its own unnamed files, not the parent's of the same number."""
+    if not files._unnamed_files or not hasattr(os, "fork"):
+        pytest.skip("no unnamed files or no fork on this system")
+    write_atomic(tmp_path / "parent.txt", "parent\n")  # the parent's /proc/self/fd is open now
+    with open(tmp_path / "parent.txt", "rb"):  # and so is one more of its files, whose number a child may reuse
+        pid = os.fork()
+        if pid == 0:
+            try:
+                write_atomic(tmp_path / "child.txt", "child\n")
+                os._exit(0 if files._unnamed_files else 3)
+            finally:
+                os._exit(4)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert (tmp_path / "child.txt").read_text() == "child\n" and (tmp_path / "parent.txt").read_text() == "parent\n"
+
+
+def test_refused_link_falls_back_to_temporary_names(tmp_path, monkeypatch) -> None:
+    """Where the system refuses to link an unnamed file, the write is done again through a named temporary file."""
+    if not files._unnamed_files:
+        pytest.skip("no unnamed files on this system")
+
+    def refuse(*args, **kwargs) -> None:
+        raise PermissionError("linking refused")
+
+    monkeypatch.setattr(files, "_unnamed_files", True)
+    monkeypatch.setattr(files.os, "link", refuse)
+    write_atomic(tmp_path / "scores.csv", "new\n")
+    files.write_atomic_with(tmp_path / "parts.csv", lambda file: file.write("a,b\n"))
+    assert files._unnamed_files is False
+    assert (tmp_path / "scores.csv").read_text() == "new\n" and (tmp_path / "parts.csv").read_text() == "a,b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parts.csv", "scores.csv"]
 
 
 def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
