@@ -462,16 +462,16 @@ def find_concepts(rubric: Rubric, essay: Essay) -> tuple[ConceptResult, ...]:
 
 
 _DIGITS_OR_UNDERSCORES = re.compile(r"[\d_]")
-_LETTER = re.compile(r"[^\d_]")  # in words: a letter
+_LETTER = re.compile(r"[^\W\d_]")  # a word character but a digit or "_"
 _UNKNOWN_SCRIPT = re.compile(r"[^\x00-\x7f\u0600-\u06ff]+")  # known: Latin or Arabic script
 
 
-def _known_script_share(words: list[str]) -> Fraction:
-    """The share of the letters (word characters but digits and ``_``) that are Latin or Arabic script."""
+def _known_script_share(essay: Essay) -> Fraction:
+    """The share of the essay's letters (word characters but digits and ``_``) that are Latin or Arabic script."""
+    if not _UNKNOWN_SCRIPT.search(essay.text):  # the usual essay: every character is known, the letters too
+        return Fraction(1) if _LETTER.search(essay.text) else Fraction(0)
     # On the words joined, the regular expressions find only the few characters to leave out (in C).
-    text = "".join(words)
-    if not _UNKNOWN_SCRIPT.search(text):  # the usual essay: every letter is known, if it has any
-        return Fraction(1) if _LETTER.search(text) else Fraction(0)
+    text = "".join(essay.words)
     letters = len(text) - len(_DIGITS_OR_UNDERSCORES.findall(text))
     known = _UNKNOWN_SCRIPT.sub("", text)
     known_letters = len(known) - len(_DIGITS_OR_UNDERSCORES.findall(known))
@@ -502,7 +502,7 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
         reasons.append(Message(f"it is very short ({words} words)", f"بسیار کوتاه است ({words} واژه)"))
     if words > rules.max_words:
         reasons.append(Message(f"it is very long ({words} words)", f"بسیار طولانی است ({words} واژه)"))
-    if _known_script_share(essay.words) < rules.min_known_script:
+    if _known_script_share(essay) < rules.min_known_script:
         reasons.append(Message("it is mostly in a language other than Persian or English",
                                "بیشتر آن به زبانی جز فارسی یا انگلیسی است"))
     messages = [_concept_line(r) for r in results]

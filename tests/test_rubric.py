@@ -206,3 +206,19 @@ def test_index_matches_alike_when_it_forgets_the_words_it_has_seen(monkeypatch) 
                 assert find_concepts(rubric, Essay(text)) == expected[(rubric.file, text)]
                 assert len(rubric.index._seen) <= 5 + len(Essay(text).distinct)
     assert any(result.found for results in expected.values() for result in results)
+
+
+def test_known_script_share_is_that_of_the_words_letters() -> None:
+    """The share of Latin or Arabic letters is that counted over the essay's words, for 3,000 random mixed texts."""
+    import random
+
+    def counted(words: list[str]) -> Fraction:  # the definition, letter by letter
+        letters = [c for word in words for c in word if not (c.isdecimal() or c == "_")]
+        known = [c for c in letters if c <= "\x7f" or "\u0600" <= c <= "\u06ff"]
+        return Fraction(len(known), len(letters)) if letters else Fraction(0)
+
+    pieces = ["capsule", "کپسول", "Это", "胶囊", "😀", "…", "—", "×", "12", "۱۲", "_", " ", ".", "«»", "é", "\u0301"]
+    chooser = random.Random(20261127)
+    for _ in range(3000):
+        essay = Essay(normalize_text("".join(chooser.choices(pieces, k=chooser.randrange(12)))))
+        assert rubric_module._known_script_share(essay) == counted(essay.words)
