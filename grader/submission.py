@@ -248,7 +248,9 @@ def _toml(text: str) -> Any:
     return tomli.loads(text)
 
 
-_HEADER = re.compile(r"^[ \t]*\[\[?([^\]\n]*)\]", re.MULTILINE)
+# A header at a line's start, the line end before it matched: a pattern that starts with a plain
+# character is looked for in C; "^" in MULTILINE mode is tried at every character (5x slower).
+_HEADER = re.compile(r"\n[ \t]*\[\[?([^\]\n]*)\]")
 
 
 def _defined_after_inner_table(text: str) -> bool:
@@ -259,7 +261,7 @@ def _defined_after_inner_table(text: str) -> bool:
     strings that look like headers count too.
     """
     outer: set[str] = set()  # the tables that hold a table whose header came already
-    for header in _HEADER.findall(text):
+    for header in _HEADER.findall("\n" + text):  # the first line starts after a line end too
         name = "".join(header.split())
         if name in outer or len(name) > _LONGEST_HEADER:
             return True

@@ -14,7 +14,7 @@ import tomli
 
 from grader.errors import GraderError, SubmissionError
 from grader.safe_names import safe_file_name
-from grader.submission import (MAX_ANSWERS_BYTES, SubmissionFolder, _defined_after_inner_table, _toml,
+from grader.submission import (_HEADER, MAX_ANSWERS_BYTES, SubmissionFolder, _defined_after_inner_table, _toml,
                                find_submissions, read_submission)
 from tests.conftest import SUBMISSIONS
 
@@ -236,6 +236,15 @@ def test_long_header_goes_to_the_reference_unexamined():
     assert _defined_after_inner_table(header)
     assert not _defined_after_inner_table("[q4.formulas]\n[q3]\n[q4.numbers]\n")
     assert _defined_after_inner_table("[q4.formulas]\n[q3]\n[q4]\n")
+
+
+def test_headers_found_at_every_line_start():
+    """The headers looked at are those a MULTILINE ``^`` finds: on the first line, indented, in a row, in strings."""
+    texts = [*EDGE_TEXTS, *SAMPLE_TEXTS, "[a]\n[b]\n\t [[c]]\n\n[d.e]\nx = 'y'\n", 's = """\n[in.string]\n"""\n[t]',
+             "no headers\n", "", "[", " [x]]\n[y"]
+    reference = re.compile(r"^[ \t]*\[\[?([^\]\n]*)\]", re.MULTILINE)
+    for text in texts:
+        assert _HEADER.findall("\n" + text) == reference.findall(text)
 
 
 def test_newlines_inside_inline_tables_are_read(tmp_path):
