@@ -151,7 +151,7 @@ def test_new_file_gets_its_name_only_when_whole(tmp_path, monkeypatch) -> None:
     """Where unnamed files exist, a new report appears by one link, never renamed from a temporary name."""
     if not files._unnamed_files:
         pytest.skip("no unnamed files on this system")
-    monkeypatch.setattr(files, "_temporary_name", lambda path: pytest.fail(f"a temporary name for {path}"))
+    monkeypatch.setattr(files, "_at_temporary_name", lambda path, make: pytest.fail(f"a temporary name for {path}"))
     write_atomic(tmp_path / "feedback" / "s1.md", "# s1\n")
     files.write_atomic_with(tmp_path / "parts.csv", lambda file: file.write("a,b\n"))
     assert (tmp_path / "feedback" / "s1.md").read_text() == "# s1\n"

@@ -7,7 +7,7 @@ import io
 import itertools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, TextIO
+from typing import TYPE_CHECKING, Callable, TextIO, TypeVar
 
 from grader.results import BatchResult, Lang
 
@@ -18,6 +18,7 @@ _BINARY = getattr(os, "O_BINARY", 0)  # Windows would otherwise translate line e
 
 
 _TEMPORARY_NUMBERS = itertools.count()
+T = TypeVar("T")
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -119,13 +120,7 @@ def _link(handle: int, path: Path) -> bool:
         pass
     except OSError:
         return False
-    while True:
-        temporary = _temporary_name(path)
-        try:
-            os.link(str(handle), temporary, src_dir_fd=_open_handles)
-            break
-        except FileExistsError:
-            continue
+    temporary, _ = _at_temporary_name(path, lambda name: os.link(str(handle), name, src_dir_fd=_open_handles))
     try:
         os.replace(temporary, path)
     except BaseException:
@@ -134,24 +129,30 @@ def _link(handle: int, path: Path) -> bool:
     return True
 
 
-def _temporary_name(path: Path) -> str:
-    """A temporary file's name beside ``path``: by this process and a counter (cheaper than random names)."""
-    return os.path.join(path.parent, f".{path.name}.{os.getpid()}.{next(_TEMPORARY_NUMBERS)}.tmp")
+def _at_temporary_name(path: Path, make: Callable[[str], T]) -> tuple[str, T]:
+    """``make`` applied to a free temporary name beside ``path``: the name, and what ``make`` returned.
+
+    Names are by this process and a counter (cheaper than random names); a name taken already (left by an
+    interrupted run of a process with the same number) is skipped.
+    """
+    while True:
+        temporary = os.path.join(path.parent, f".{path.name}.{os.getpid()}.{next(_TEMPORARY_NUMBERS)}.tmp")
+        try:
+            return temporary, make(temporary)
+        except FileExistsError:
+            continue
 
 
 def _new_temporary(path: Path) -> tuple[str, int]:
-    """A new temporary file beside ``path`` (the folder made if need be), private like ``mkstemp``'s.
+    """A new temporary file beside ``path`` (the folder made if need be), private like ``mkstemp``'s."""
+    def create(name: str) -> int:
+        return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
 
-    A name left by an interrupted run of a process with the same number is skipped.
-    """
-    while True:
-        temporary = _temporary_name(path)
-        try:
-            return temporary, os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
-        except FileExistsError:
-            continue
-        except FileNotFoundError:
-            path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _at_temporary_name(path, create)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _at_temporary_name(path, create)
 
 
 def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
