@@ -74,7 +74,7 @@ def _write_new(path: Path, fill: Callable[[int], None]) -> None:
         raise
 
 
-_unnamed_files = hasattr(os, "O_TMPFILE")  # Linux only
+_unnamed_files = hasattr(os, "O_TMPFILE") and os.link in os.supports_dir_fd  # Linux (linkat) only
 _open_handles: int | None = None
 """This process's ``/proc/self/fd`` folder, opened once: an unnamed file is linked through it."""
 
