@@ -99,14 +99,10 @@ def _unnamed_file(folder: Path) -> int | None:
             _open_handles = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
         except OSError:
             return None
-    for _attempt in range(2):
-        try:
-            return os.open(folder, os.O_WRONLY | os.O_TMPFILE, 0o600)
-        except FileNotFoundError:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError:  # e.g. a file system without unnamed files
-            return None
-    return None
+    try:
+        return _in_folder(folder, lambda: os.open(folder, os.O_WRONLY | os.O_TMPFILE, 0o600))
+    except OSError:  # e.g. a file system without unnamed files (a folder that cannot be made fails again next)
+        return None
 
 
 def _link(handle: int, path: Path) -> bool:
@@ -148,11 +144,16 @@ def _new_temporary(path: Path) -> tuple[str, int]:
     def create(name: str) -> int:
         return os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
 
+    return _in_folder(path.parent, lambda: _at_temporary_name(path, create))
+
+
+def _in_folder(folder: Path, make: Callable[[], T]) -> T:
+    """``make()``, done again after making ``folder`` when it is missing (the first file of a report folder)."""
     try:
-        return _at_temporary_name(path, create)
+        return make()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _at_temporary_name(path, create)
+        folder.mkdir(parents=True, exist_ok=True)
+        return make()
 
 
 def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
