@@ -49,18 +49,17 @@ def normalize_letters(text: str) -> str:
     return _translate_letters(text)
 
 
-# Arabic diacritics (fatha, kasra, tanwin, shadda, sukun, superscript alef...) and tatweel.
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+# Deleted: Arabic diacritics (fatha, kasra, tanwin, shadda, sukun, superscript alef...) and tatweel;
+# direction marks, embeddings and isolates.
+_DELETED = dict.fromkeys([*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE), 0x0640,
+                          0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)])
 # Zero-width non-joiner, joiner and space, and the BOM: word breaks that are not whitespace to str.split
 # (NFKC has already made the non-breaking and other odd spaces plain ones).
 _ZERO_WIDTH = ("\u200c", "\u200d", "\u200b", "\ufeff")
-# Direction marks, embeddings and isolates: deleted.
-_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _PUNCTUATION = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "«": '"', "»": '"', "ـ": ""})
-# The marks and the diacritics are both deleted, and the three tables map disjoint characters
-# to characters none of them maps again: one pass of each does what the passes one by one do.
-_DELETED = re.compile(f"{_MARKS.pattern}|{_DIACRITICS.pattern}")
-_translate_characters = _translator({**_DIGITS, **_LETTERS, **_PUNCTUATION})
+# The deletions and the three tables map disjoint characters to characters none of them maps again:
+# one pass over them all does what the passes one by one do, in one scan of the text.
+_translate_characters = _translator({**_DELETED, **_DIGITS, **_LETTERS, **_PUNCTUATION})
 
 
 @functools.lru_cache(maxsize=64)  # an essay is normalised for its rubric, then again for its result's text
@@ -73,11 +72,14 @@ def normalize_text(text: str) -> str:
     case-folded; runs of whitespace become one space.
     """
     text = unicodedata.normalize("NFKC", text)
-    text = _DELETED.sub("", text)
     for mark in _ZERO_WIDTH:
         text = text.replace(mark, " ")  # in C, and no copy when there is none
     text = _translate_characters(text)
-    return " ".join(text.split()).casefold()  # str.split's whitespace is the regular expressions' \s
+    # Split and joined only when needed: text with no whitespace but single inner spaces is printable
+    # (every other whitespace character is a control or separator character), a scan in C.
+    if not text.isprintable() or "  " in text or text[:1] == " " or text[-1:] == " ":
+        text = " ".join(text.split())  # str.split's whitespace is the regular expressions' \s
+    return text.casefold()
 
 
 def word_count(normalised: str) -> int:
