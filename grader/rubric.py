@@ -378,8 +378,7 @@ class PatternIndex:
         # Every key a pattern looks up, absent (0): matching then needs no check for a key's presence.
         self._absent = dict.fromkeys((*sorted(words), *(_key(stem, True) for stem in sorted(stems))), 0)
         # A class shares its words: which of the rubric's keys a word stands for is worked out once.
-        self._seen: set[str] = set()
-        self._keys_of: dict[str, tuple[str, ...]] = {}  # the words seen that are rubric words or begin with stems
+        self._keys_of: dict[str, tuple[str, ...]] = {}  # every word seen: its keys, () for most words
 
     def word_starts(self, essay: Essay) -> list[int]:
         """Where each slot's word patterns match in the essay: the union of their starts, as bits.
@@ -388,27 +387,22 @@ class PatternIndex:
         first (only theirs: most words of an essay are in no pattern); then only
         the patterns filed under a word or stem the essay has are tried.
         """
-        distinct = essay.distinct
-        if len(self._seen) >= _MAX_WORDS_KEPT:  # bounded memory: forgotten before this essay's words are looked up
-            self._seen.clear()
-            self._keys_of.clear()
-        unseen = distinct - self._seen
-        if unseen:
-            self._learn(unseen)
         keys_of = self._keys_of
-        positions = self._absent.copy()
+        if len(keys_of) >= _MAX_WORDS_KEPT:  # bounded memory: forgotten before this essay's words are looked up
+            keys_of.clear()
+        found: dict[str, int] = {}  # the essay's keys, with their positions
         for index, word in enumerate(essay.words):
             keys = keys_of.get(word)
-            if keys is not None:
+            if keys is None:
+                keys = self._learn(word)
+            if keys:
                 bit = 1 << index
                 for key in keys:
-                    positions[key] |= bit
-        present: set[str] = set()  # the keys the essay has
-        for word in distinct & keys_of.keys():
-            present.update(keys_of[word])
+                    found[key] = found.get(key, 0) | bit
+        positions = self._absent | found
         starts = [0] * self.slot_count
         by_key = self.by_key
-        for key in present & by_key.keys():
+        for key in found.keys() & by_key.keys():
             for slot, patterns in by_key[key]:
                 starts[slot] |= _starts(positions, patterns)  # the leftmost is the union's lowest bit
         return starts
@@ -422,16 +416,14 @@ class PatternIndex:
                 places[slot] = found
         return places
 
-    def _learn(self, words: set[str]) -> None:
-        """Note which of ``words`` (not seen before) are rubric words or begin with its stems: their keys."""
-        exact, stems = self._words, self._stems
-        for word in words:
-            keys = tuple(_key(word[:end], True) for end in range(1, len(word) + 1) if word[:end] in stems)
-            if word in exact:
-                keys = (word, *keys)
-            if keys:
-                self._keys_of[word] = keys
-        self._seen |= words
+    def _learn(self, word: str) -> tuple[str, ...]:
+        """The keys of a word not seen before (kept): itself if a rubric word, and the stems it begins with."""
+        stems = self._stems
+        keys = tuple(_key(word[:end], True) for end in range(1, len(word) + 1) if word[:end] in stems)
+        if word in self._words:
+            keys = (word, *keys)
+        self._keys_of[word] = keys
+        return keys
 
 
 _MAX_WORDS_KEPT = 100_000

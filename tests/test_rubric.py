@@ -204,7 +204,7 @@ def test_index_matches_alike_when_it_forgets_the_words_it_has_seen(monkeypatch) 
         for rubric in forgetful:
             for text in texts:
                 assert find_concepts(rubric, Essay(text)) == expected[(rubric.file, text)]
-                assert len(rubric.index._seen) <= 5 + len(Essay(text).distinct)
+                assert len(rubric.index._keys_of) <= 5 + len(Essay(text).distinct)
     assert any(result.found for results in expected.values() for result in results)
 
 
