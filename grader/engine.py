@@ -228,7 +228,7 @@ def _grade_problem(problem: Problem, table: Any) -> tuple[ProblemResult, list[Me
             text = normalize_text(read[part.answer_text]) if part.kind is AnswerKind.TEXT else None
             parts.append(_part_result(spec.id, part, judged[part.id], text))
         elif part.answer_text in correct:
-            parts.append(_part_result(spec.id, part, Verdict(Fraction(1), (feedback.CORRECT,), None)))
+            parts.append(_part_result(spec.id, part, _RIGHT))
         else:
             plausible = [c for c in candidates[part.id] if c.diagnosis not in contradicted] or candidates[part.id]
             best = max(plausible, key=lambda c: (c.credit, support[c.diagnosis]), default=None)
@@ -338,19 +338,24 @@ def _check_matrix_size(value: Any, expected: Any) -> None:
                              f"ماتریسی {want[0]}×{want[1]} انتظار می‌رفت، اما {got[0]}×{got[1]} داده شده است")
 
 
+_RIGHT = Verdict(Fraction(1), (feedback.CORRECT,), None)
+"""The verdict of an answer equal to the expected one (most answers of a class: made once)."""
+
+
 def _part_result(problem_id: str, part: PartSpec, match: Verdict | None, text: str | None = None) -> PartResult:
     if match is None:
         messages = (feedback.WRONG,) + ((part.hint,) if part.hint else ())
         return PartResult(problem_id, part.id, Fraction(0), part.points, Status.WRONG, messages)
+    full = match.credit == 1
     if match.review:
         status = Status.NEEDS_REVIEW
-    elif match.credit == 1:
+    elif full:
         status = Status.CORRECT
     elif match.credit > 0:
         status = Status.PARTIAL
     else:
         status = Status.WRONG
-    return PartResult(problem_id, part.id, match.credit * part.points, part.points, status,
+    return PartResult(problem_id, part.id, part.points if full else match.credit * part.points, part.points, status,
                       match.messages, match.diagnosis, text)
 
 

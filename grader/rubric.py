@@ -74,6 +74,30 @@ class Rubric:
         """The rubric's patterns indexed by a word each needs, to try only those an essay can match."""
         return PatternIndex(self.concepts)
 
+    def credit(self, found: tuple[bool, ...], points: Fraction) -> tuple[Fraction, bool]:
+        """The share of ``points`` the concepts ``found`` (one flag each) earn, at most 1, and whether it is in
+        the review band.
+
+        Worked out once per set of concepts found (a class has few), as exact fractions are slow.
+        """
+        key = (found, points.numerator, points.denominator)
+        known = self._credits.get(key)
+        if known is None:
+            if len(self._credits) >= _MAX_CREDITS_KEPT:
+                self._credits.clear()
+            total = exact_sum(concept.points for concept, flag in zip(self.concepts, found) if flag)
+            credit = min(total / points, Fraction(1)) if points else Fraction(0)
+            known = self._credits[key] = (credit, self.review.band[0] <= credit <= self.review.band[1])
+        return known
+
+    @functools.cached_property
+    def _credits(self) -> dict[tuple[tuple[bool, ...], int, int], tuple[Fraction, bool]]:
+        return {}
+
+
+_MAX_CREDITS_KEPT = 4096
+"""Sets of concepts found whose credit a rubric remembers."""
+
 
 @dataclass(frozen=True)
 class ConceptResult:
@@ -485,14 +509,14 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     normalised = normalize_text(text)
     essay = Essay(normalised)
     results = find_concepts(rubric, essay)
-    found_points = exact_sum(r.concept.points for r in results if r.found)
-    credit = min(found_points / points, Fraction(1)) if points else Fraction(0)
+    found = tuple(r.found for r in results)
+    credit, in_band = rubric.credit(found, points)
     words = word_count(normalised)
     reasons: list[Message] = []
     rules = rubric.review
-    if not any(r.found for r in results):
+    if not any(found):
         reasons.append(Message("it matches none of the rubric's concepts", "با هیچ یک از مفاهیم معیار نمره‌دهی مطابقت ندارد"))
-    elif rules.band[0] <= credit <= rules.band[1]:
+    elif in_band:
         reasons.append(Message("its score is in the middle band", "نمره آن در میانه است"))
     if words < rules.min_words:
         reasons.append(Message(f"it is very short ({words} words)", f"بسیار کوتاه است ({words} واژه)"))
@@ -505,7 +529,7 @@ def grade_essay(rubric: Rubric, text: str, points: Fraction) -> Verdict:
     if reasons:
         messages.append(Message("To be reviewed by the instructor: " + "; ".join(r.en for r in reasons) + ".",
                                 "نیازمند بازبینی استاد: " + "؛ ".join(r.fa for r in reasons) + "."))
-    diagnosis = None if all(r.found for r in results) else "concepts_missing"
+    diagnosis = None if all(found) else "concepts_missing"
     return Verdict(credit, tuple(messages), diagnosis, review=bool(reasons))
 
 
