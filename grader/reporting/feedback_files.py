@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import html
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.reporting.files import write_atomic
@@ -66,13 +67,26 @@ def _cells(view: StudentView, lang: Lang) -> dict[str, list[list[str]]]:
     return rows
 
 
-def feedback_markdown(view: StudentView, assignment: str, lang: Lang) -> str:
-    """A student's feedback as Markdown."""
+@dataclass(frozen=True)
+class Tables:
+    """A view's tables of parts, as both renderings show them: made once for a student's two files."""
+
+    columns: list[str]
+    rows: dict[str, list[list[str]]]  # by problem id
+
+
+def _tables(view: StudentView, lang: Lang) -> Tables:
+    return Tables(_columns(view, lang), _cells(view, lang))
+
+
+def feedback_markdown(view: StudentView, assignment: str, lang: Lang, tables: Tables | None = None) -> str:
+    """A student's feedback as Markdown (``tables``: the view's, when made already)."""
     lines = [f"# {assignment}: {_word('title', lang)} ({view.student_id})", "",
              f"**{_word('total', lang)}: {view.total}/{view.max_total}**", ""]
     if view.error:
         lines += [f"> {_word('error', lang)}: {view.error}", ""]
-    columns, cells = _columns(view, lang), _cells(view, lang)
+    tables = tables if tables is not None else _tables(view, lang)
+    columns, cells = tables.columns, tables.rows
     for problem, title, score, maximum in view.problems:
         lines += [f"## {problem}: {title} ({score}/{maximum})", ""]
         lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -83,16 +97,18 @@ def feedback_markdown(view: StudentView, assignment: str, lang: Lang) -> str:
     return "\n".join(lines)
 
 
-def feedback_html(view: StudentView, assignment: str, lang: Lang) -> str:
-    """A student's feedback as one self-contained HTML page (right-to-left in Persian)."""
+def feedback_html(view: StudentView, assignment: str, lang: Lang, tables: Tables | None = None) -> str:
+    """A student's feedback as one self-contained HTML page, right-to-left in Persian (``tables``: the
+    view's, when made already)."""
     e = _escape
     direction = "rtl" if lang is Lang.FA else "ltr"
     body = [f"<h1>{e(assignment)}: {e(_word('title', lang))} ({e(view.student_id)})</h1>",
             f"<p class=total>{e(_word('total', lang))}: {e(view.total)}/{e(view.max_total)}</p>"]
     if view.error:
         body.append(f"<p class=error>{e(_word('error', lang))}: {e(view.error)}</p>")
-    head = "".join(f"<th>{e(c)}</th>" for c in _columns(view, lang))
-    cells = _cells(view, lang)
+    tables = tables if tables is not None else _tables(view, lang)
+    columns, cells = tables.columns, tables.rows
+    head = "".join(f"<th>{e(c)}</th>" for c in columns)
     for problem, title, score, maximum in view.problems:
         body.append(f"<h2>{e(problem)}: {e(title)} ({e(score)}/{e(maximum)})</h2>")
         rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in cells[problem])
@@ -119,5 +135,6 @@ def write_feedback_files(views: Iterable[StudentView], out: Path, assignment: st
     """Write ``<out>/<id>.md`` and ``<out>/<id>.html`` for each student (their paths: :func:`feedback_paths`)."""
     for view in views:
         markdown, page = feedback_paths(view.student_id, out)
-        write_atomic(markdown, feedback_markdown(view, assignment, lang))
-        write_atomic(page, feedback_html(view, assignment, lang))
+        tables = _tables(view, lang)
+        write_atomic(markdown, feedback_markdown(view, assignment, lang, tables))
+        write_atomic(page, feedback_html(view, assignment, lang, tables))

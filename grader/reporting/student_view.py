@@ -6,6 +6,7 @@ feedback files), so the reveal policy is applied in one place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
@@ -83,21 +84,21 @@ def expected_answers(problems: tuple[Problem, ...]) -> dict[tuple[str, str], str
 def student_view(result: SubmissionResult, problems: tuple[Problem, ...], reveal: Reveal, lang: Lang,
                  expected: Mapping[tuple[str, str], str | None] | None = None) -> StudentView:
     """The student's view of a result, with only what ``reveal`` allows."""
-    titles = {p.id: p.spec.title.text(lang) for p in problems}
-    max_total = exact_sum(p.spec.max_score for p in problems)
+    titles, max_total = _headings(problems, lang)
     answers = expected if expected is not None else (expected_answers(problems) if reveal >= Reveal.ANSWER else {})
+    status, feedback, answer = reveal >= Reveal.STATUS, reveal >= Reveal.FEEDBACK, reveal >= Reveal.ANSWER
     parts = tuple(
         PartView(
             part.problem, part.part, points(part.score), points(part.max_score),
-            part.status if reveal >= Reveal.STATUS else None,
-            feedback_text(part.feedback, lang) if reveal >= Reveal.FEEDBACK else None,
-            answers.get((part.problem, part.part)) if reveal >= Reveal.ANSWER else None,
+            part.status if status else None,
+            feedback_text(part.feedback, lang) if feedback else None,
+            answers.get((part.problem, part.part)) if answer else None,
         )
         for part in result.parts)
     return StudentView(
         student_id=result.student_id,
         total=points(result.total),
-        max_total=points(max_total),
+        max_total=max_total,
         status=result.status.value,
         error=result.error.text(lang) if result.error else None,
         warnings=tuple(w.text(lang) for w in result.warnings),
@@ -105,6 +106,13 @@ def student_view(result: SubmissionResult, problems: tuple[Problem, ...], reveal
                        for p in result.problems),
         parts=parts,
     )
+
+
+@functools.lru_cache(maxsize=64)  # the same for every student of a class
+def _headings(problems: tuple[Problem, ...], lang: Lang) -> tuple[Mapping[str, str], str]:
+    """The problems' titles by id, and the points of all of them (as text)."""
+    return ({p.id: p.spec.title.text(lang) for p in problems},
+            points(exact_sum(p.spec.max_score for p in problems)))
 
 
 def view_dict(view: StudentView, lang: Lang) -> dict[str, Any]:
