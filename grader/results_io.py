@@ -9,6 +9,7 @@ run holds.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,8 @@ def from_data(data: dict[str, Any]) -> SubmissionResult:
     """
     problems = tuple(
         ProblemResult(problem, tuple(
-            PartResult(problem, part, _fraction(score), _fraction(maximum), _STATUSES[status],
-                       tuple(_shared_message(*m) for m in feedback), diagnosis, text)
+            _shared_part(problem, part, score, maximum, status, tuple(map(tuple, feedback)), diagnosis)
+            if text is None else _part(problem, part, score, maximum, status, feedback, diagnosis, text)
             for part, score, maximum, status, feedback, diagnosis, text in parts))
         for problem, parts in data["problems"])
     return SubmissionResult(
@@ -82,6 +83,20 @@ def from_data(data: dict[str, Any]) -> SubmissionResult:
 
 _STATUSES = {status.value: status for status in Status}
 _fraction = functools.lru_cache(maxsize=1024)(Fraction)  # a score as "p/q": a class has few distinct values
+
+
+def _part(problem: str, part: str, score: str, maximum: str, status: str, feedback: Iterable[Sequence[str]],
+          diagnosis: str | None, text: str | None) -> PartResult:
+    return PartResult(problem, part, _fraction(score), _fraction(maximum), _STATUSES[status],
+                      tuple(_shared_message(*m) for m in feedback), diagnosis, text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_part(problem: str, part: str, score: str, maximum: str, status: str,
+                 feedback: tuple[tuple[str, ...], ...], diagnosis: str | None) -> PartResult:
+    """A part without an essay's text, made once while it recurs (every right answer to Q3 is graded alike);
+    an essay's part is its own."""
+    return _part(problem, part, score, maximum, status, feedback, diagnosis, None)
 
 
 @functools.lru_cache(maxsize=4096)
