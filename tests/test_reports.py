@@ -226,6 +226,25 @@ def test_rows_written_as_the_csv_module_writes_them(monkeypatch) -> None:
     assert written.getvalue() == expected.getvalue()
 
 
+def test_rows_with_recurring_tails_are_written_as_the_csv_module_writes_them(monkeypatch) -> None:
+    """Rows whose fields after the first recur (as a class's parts do), written with few of them kept as CSV
+    at a time, are the lines the csv module writes."""
+    import random
+
+    monkeypatch.setattr(files, "_TAILS_KEPT", 3)  # the kept tails are dropped often
+    pieces = ["a", "پاسخ", ",", '"', "\n", "\r", " ", ""]
+    chooser = random.Random(20261128)
+    tails = [tuple("".join(chooser.choices(pieces, k=chooser.randrange(3))) for _ in range(width))
+             for width in [chooser.choice((0, 1, 2, 7)) for _ in range(12)]]
+    firsts = ["s1", "s,2", 's"3', "s\n4", "s\r5", ""]
+    rows = [(chooser.choice(firsts), *chooser.choice(tails)) for _ in range(3000)]
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerows([("c1", "c2"), *rows])
+    written = io.StringIO()
+    files._write_rows(written, ("c1", "c2"), rows)
+    assert written.getvalue() == expected.getvalue()
+
+
 def test_exact_sum_is_the_sum() -> None:
     """exact_sum of 5,000 random lists of scores (halves, thirds, tenths, negatives, empty) equals sum()."""
     import random

@@ -177,17 +177,27 @@ def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
 def _write_rows(file: TextIO, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     """Rows of text as CSV, quoted as pandas quotes them (the csv module's minimal quoting), Unix line ends.
 
-    Each line is what the csv module writes, built with string methods over whole rows: the csv module
-    goes character by character, 2 s for the 70 MB of parts.csv of a class of 10,000.
+    Each line is what the csv module writes, built with string methods: the csv module goes character by
+    character, 2 s for the 70 MB of parts.csv of a class of 10,000. The fields after a row's first (a
+    part's, after the student's id) recur across a class, so they are made into CSV once while they recur.
     """
     csv.writer(file, lineterminator="\n").writerow(columns)
     lines: list[str] = []
+    tails: dict[tuple[str, ...], str | None] = {}  # fields after the first as CSV; None: the csv module's
     for row in rows:
-        line = ",".join(row)
-        # Plain when no field holds a quote, a line end or a comma (then the row's commas are its separators).
-        if '"' in line or "\n" in line or "\r" in line or line.count(",") != len(row) - 1 or not line:
-            line = _csv_line(row)
-        lines.append(line)
+        first, rest = row[0], row[1:]
+        tail = tails.get(rest, _UNSEEN)
+        if tail is _UNSEEN:
+            if len(tails) >= _TAILS_KEPT:  # bounded memory: most essays' rows are their own
+                tails.clear()
+            # A carriage return (whose quoting has changed between Python versions), or a lone field:
+            # the csv module's, for the whole row.
+            tail = tails[rest] = (",".join(map(_csv_field, rest))
+                                  if rest and not any("\r" in field for field in rest) else None)
+        if tail is None or '"' in first or "," in first or "\n" in first or "\r" in first:
+            lines.append(_csv_line(row))
+        else:
+            lines.append(first + "," + tail)
         if len(lines) == _LINES_AT_ONCE:
             file.write("\n".join(lines) + "\n")
             lines = []
@@ -195,8 +205,11 @@ def _write_rows(file: TextIO, columns: tuple[str, ...], rows: list[tuple[str, ..
         file.write("\n".join(lines) + "\n")
 
 
+_UNSEEN = object()
 _LINES_AT_ONCE = 4096
 """Lines of parts.csv joined before they are written (a bounded memory)."""
+_TAILS_KEPT = 4096
+"""Rows' fields after the first kept as CSV: a class's parts repeat them (the same part graded alike)."""
 
 
 def _csv_line(row: tuple[str, ...]) -> str:

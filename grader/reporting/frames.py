@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 
 import pandas as pd
 
@@ -45,10 +46,18 @@ def part_rows(batch: BatchResult, lang: Lang) -> list[tuple[str, ...]]:
     class has hundreds of thousands of parts, and a frame of them would only be
     built to be sorted and written.
     """
-    rows = [(result.student_id, part.problem, part.part, points(part.score), points(part.max_score),
-             _STATUS_VALUES[part.status], feedback_text(part.feedback, lang), part.diagnosis or "")
-            for result in batch.submissions for part in result.parts]
-    rows.sort(key=lambda row: row[:3])  # stable: parts with the same key keep their order
+    tails: dict[int, tuple[str, ...]] = {}  # a part's columns after the student's, by part: a class shares parts
+    rows = []
+    for result in batch.submissions:
+        student = result.student_id
+        for part in result.parts:
+            tail = tails.get(id(part))  # the batch holds every part meanwhile: an id is not reused
+            if tail is None:
+                tail = tails[id(part)] = (part.problem, part.part, points(part.score), points(part.max_score),
+                                          _STATUS_VALUES[part.status], feedback_text(part.feedback, lang),
+                                          part.diagnosis or "")
+            rows.append((student, *tail))
+    rows.sort(key=itemgetter(0, 1, 2))  # stable: parts with the same key keep their order
     return rows
 
 
