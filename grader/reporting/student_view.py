@@ -15,7 +15,8 @@ from grader.hashed import HashedAnswer
 from grader.course import Reveal
 from grader.problems import Problem
 from grader.reporting.formatting import feedback_text, points
-from grader.results import Lang, Message, Status, SubmissionResult, exact_sum
+from grader.memo import IdentityMemo
+from grader.results import Lang, Message, PartResult, Status, SubmissionResult, exact_sum
 from grader.spec import AnswerKind
 from grader.values import format_number
 
@@ -87,14 +88,20 @@ def student_view(result: SubmissionResult, problems: tuple[Problem, ...], reveal
     titles, max_total = _headings(problems, lang)
     answers = expected if expected is not None else (expected_answers(problems) if reveal >= Reveal.ANSWER else {})
     status, feedback, answer = reveal >= Reveal.STATUS, reveal >= Reveal.FEEDBACK, reveal >= Reveal.ANSWER
-    parts = tuple(
-        PartView(
-            part.problem, part.part, points(part.score), points(part.max_score),
-            part.status if status else None,
-            feedback_text(part.feedback, lang) if feedback else None,
-            answers.get((part.problem, part.part)) if answer else None,
-        )
-        for part in result.parts)
+
+    def view(part: PartResult) -> PartView:
+        expected = answers.get((part.problem, part.part)) if answer else None
+
+        def make() -> PartView:
+            return PartView(part.problem, part.part, points(part.score), points(part.max_score),
+                            part.status if status else None, feedback_text(part.feedback, lang) if feedback else None,
+                            expected)
+
+        # A class shares its parts (every right answer to Q3 is graded alike): their views are made once.
+        # An essay's part is its own.
+        return make() if part.text is not None else _PART_VIEWS.get(part, (status, feedback, lang, expected), make)
+
+    parts = tuple(map(view, result.parts))
     return StudentView(
         student_id=result.student_id,
         total=points(result.total),
@@ -106,6 +113,9 @@ def student_view(result: SubmissionResult, problems: tuple[Problem, ...], reveal
                        for p in result.problems),
         parts=parts,
     )
+
+
+_PART_VIEWS: IdentityMemo[PartView] = IdentityMemo(1 << 14)
 
 
 @functools.lru_cache(maxsize=64)  # the same for every student of a class
