@@ -92,6 +92,7 @@ class Rubric:
 
     @functools.cached_property
     def _credits(self) -> dict[tuple[tuple[bool, ...], int, int], tuple[Fraction, bool]]:
+        """What :meth:`credit` worked out, by the concepts found and the points (as integers: hashed fast)."""
         return {}
 
 

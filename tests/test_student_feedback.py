@@ -125,3 +125,25 @@ def test_safe_ids_are_kept(student_id) -> None:
 def test_safe_file_names_do_not_collide() -> None:
     """Two ids that clean to the same text get different file names."""
     assert safe_file_name("a/b") != safe_file_name("a_b") and safe_file_name("a?b") != safe_file_name("a*b")
+
+
+def test_views_of_shared_parts_are_those_made_afresh(problems, monkeypatch) -> None:
+    """Views of results whose parts are shared (read back from JSON, as a class run reads its workers'),
+    taken at every reveal level, in both languages and with other expected answers, equal views made without
+    remembering any part's view."""
+    from grader.reporting import student_view as student_view_module
+    from grader.results_io import from_json, to_json
+
+    graded = grade_path(SUBMISSIONS, problems).submissions
+    results = [from_json(to_json(result)) for result in graded + graded]  # each part twice at least
+    assert results[0].parts[-1] is results[len(graded)].parts[-1]  # shared, as the run's are
+    other = {key: "another answer" for key in student_view_module.expected_answers(problems)}
+    settings = [(reveal, lang, expected) for reveal in Reveal for lang in Lang for expected in (None, other)]
+    remembered = [student_view(r, problems, *setting) for setting in settings for r in results]
+
+    class Forgetful:
+        def get(self, owner, extra, make):
+            return make()
+
+    monkeypatch.setattr(student_view_module, "_PART_VIEWS", Forgetful())
+    assert remembered == [student_view(r, problems, *setting) for setting in settings for r in results]
