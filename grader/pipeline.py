@@ -145,6 +145,7 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
 
         # Written in other processes (a file per student adds up) while this one does the class-wide reports,
         # then by this one too, until every student's are written.
+        _sum_scores(batch)
         feedback_written = share_in_forks(write_feedback, len(batch.submissions),
                                           _report_processes(options, len(batch.submissions)))
     from grader.reporting.excel import write_xlsx
@@ -175,6 +176,18 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
             write_atomic(options.out / name, text())
             written.append(options.out / name)
     return written
+
+
+def _sum_scores(batch: BatchResult) -> None:
+    """Work out each result's total and its problems' scores and maxima now (each is kept on its result).
+
+    Every report reads them: summed before the feedback writers fork, they are summed once, not once in
+    each process.
+    """
+    for result in batch.submissions:
+        for problem in result.problems:
+            _ = problem.score, problem.max_score
+        _ = result.total
 
 
 KEEP_EVERY = 256
