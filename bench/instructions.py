@@ -113,15 +113,20 @@ def run_stage(stage: str, class_dir: Path, results: Path, count: int) -> None:
             from_json(line)
         return
     from grader.course import Course, Reveal
+    from grader.engine import make_batch
+    from grader.pipeline import _sum_scores
     from grader.reporting.feedback_files import write_feedback_files
     from grader.reporting.student_view import expected_answers, student_view
     from grader.results import Lang
 
-    read = [from_json(line) for line in lines]  # as the feedback writer has them: read from the workers' JSON
+    # As the feedback writer has them: read from the workers' JSON, their scores summed before it forks.
+    batch = make_batch([from_json(line) for line in lines], problems)
+    _sum_scores(batch)
     course = Course()
     expected = expected_answers(problems) if course.reveal >= Reveal.ANSWER else {}
     with tempfile.TemporaryDirectory(prefix="grader-feedback-") as out:
-        views = (student_view(result, problems, course.reveal, Lang.FA, expected) for result in read[:count])
+        views = (student_view(result, problems, course.reveal, Lang.FA, expected)
+                 for result in batch.submissions[:count])
         write_feedback_files(views, Path(out), course.assignment, Lang.FA)
 
 
