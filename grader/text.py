@@ -56,7 +56,7 @@ _DELETED = dict.fromkeys([*range(0x064B, 0x0660), 0x0670, *range(0x06D6, 0x06EE)
 # Zero-width non-joiner, joiner and space, and the BOM: word breaks that are not whitespace to str.split
 # (NFKC has already made the non-breaking and other odd spaces plain ones).
 _ZERO_WIDTH = ("\u200c", "\u200d", "\u200b", "\ufeff")
-_PUNCTUATION = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "«": '"', "»": '"', "ـ": ""})
+_PUNCTUATION = str.maketrans({"،": ",", "؛": ";", "؟": "?", "٪": "%", "«": '"', "»": '"'})
 # The deletions and the three tables map disjoint characters to characters none of them maps again:
 # one pass over them all does what the passes one by one do, in one scan of the text.
 _translate_characters = _translator({**_DELETED, **_DIGITS, **_LETTERS, **_PUNCTUATION})

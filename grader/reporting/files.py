@@ -194,10 +194,7 @@ def _write_rows(file: TextIO, columns: tuple[str, ...], rows: list[tuple[str, ..
             # the csv module's, for the whole row.
             tail = tails[rest] = (",".join(map(_csv_field, rest))
                                   if rest and not any("\r" in field for field in rest) else None)
-        if tail is None or '"' in first or "," in first or "\n" in first or "\r" in first:
-            lines.append(_csv_line(row))
-        else:
-            lines.append(first + "," + tail)
+        lines.append(_csv_line(row) if tail is None or "\r" in first else _csv_field(first) + "," + tail)
         if len(lines) == _LINES_AT_ONCE:
             file.write("\n".join(lines) + "\n")
             lines = []
