@@ -135,11 +135,10 @@ def _word_hashes(texts: list[str]) -> np.ndarray:
     """
     data = np.frombuffer(" ".join(texts).encode("utf-8"), dtype=np.uint8)
     size = len(data)
+    powers, inverse_powers = _powers(size)
     zero = np.zeros(1, dtype=np.uint64)  # not [0]: a list of ints would make the sums floats
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64
-        inverse_powers = np.cumprod(np.full(size, _WORD_BASE_INVERSE, dtype=np.uint64), dtype=np.uint64)
-        sums = np.concatenate((zero, np.cumsum(data * inverse_powers, dtype=np.uint64)))
-        powers = np.concatenate((zero + 1, np.cumprod(np.full(size, _WORD_BASE, dtype=np.uint64), dtype=np.uint64)))
+        sums = np.concatenate((zero, np.cumsum(data * inverse_powers[1:size + 1], dtype=np.uint64)))
         spaces = np.flatnonzero(data == ord(" "))
         starts, ends = np.concatenate(([0], spaces + 1)), np.concatenate((spaces, [size]))
         value = (sums[ends] - sums[starts]) * powers[ends]
@@ -149,6 +148,30 @@ def _word_hashes(texts: list[str]) -> np.ndarray:
         value *= np.uint64(_MIX[1])
         value ^= value >> np.uint64(31)
     return value
+
+
+_power_tables: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
+
+
+def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``B**k`` and ``B**-k`` modulo 2**64 for ``k`` from 0 to at least ``size``, ``B`` the word base.
+
+    Every chunk of texts needs the same powers: they are computed once, for the longest chunk yet
+    (a few MB), not once a chunk.
+    """
+    global _power_tables
+    if len(_power_tables[0]) <= size:
+        length = max(size + 1, 2 * len(_power_tables[0]))
+        _power_tables = _powers_of(_WORD_BASE, length), _powers_of(_WORD_BASE_INVERSE, length)
+    return _power_tables
+
+
+def _powers_of(base: int, length: int) -> np.ndarray:
+    """``base**k`` modulo 2**64 for ``k`` from 0 to ``length - 1``."""
+    factors = np.full(length, base, dtype=np.uint64)
+    factors[0] = 1
+    with np.errstate(over="ignore"):  # arithmetic modulo 2**64
+        return np.cumprod(factors, dtype=np.uint64)
 
 
 def _signatures(found: list[np.ndarray]) -> np.ndarray:
