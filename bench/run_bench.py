@@ -16,7 +16,10 @@ first check of a copy of the problems without them (which derives Q4 with
 SymPy and keeps the result, in a scratch folder), then five checks of one
 submission and one check each of five others (the median,
 then the fastest and slowest: one run on a shared machine says little). Before and after, it times a fixed pure-Python loop: the
-machine's speed drifts by hours, and figures of different speeds do not compare.
+machine's speed drifts by hours, and figures of different speeds do not compare. It also times making
+empty files beside the reports: a cold run makes some 20,000, and on a file system that is slow to
+make them at the time (ext4 without a journal, as on the project's machine, for some minutes after
+many files were deleted) those cost seconds more.
 Targets (issue 7, on the project's 2-core machine): 10,000 cold < 30 s,
 warm < 5 s, peak memory < 1 GB, `grade check` < 1 s.
 """
@@ -116,7 +119,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as scratch:
         base = Path(scratch)
         print(f"machine: {os.cpu_count()} CPUs; workers: {arguments.workers}; "
-              f"speed before: {machine_speed():.2f} s for the fixed loop")
+              f"speed before: {machine_speed():.2f} s for the fixed loop; "
+              f"making a file: {file_speed(base / 'files-before'):.0f} µs")
         for size in arguments.sizes:
             class_dir, out = base / f"class{size}", base / f"out{size}"
             generate(class_dir, size)
@@ -145,7 +149,8 @@ def main() -> None:
                              (f"{CHECK_RUNS} other submissions, one run each", [check(s) for s in students[1:]])):
             times.sort()
             print(f"  {label}: median {times[len(times) // 2]:.2f} s ({times[0]:.2f}–{times[-1]:.2f} s)")
-    print(f"machine speed after: {machine_speed():.2f} s for the fixed loop")
+        print(f"machine speed after: {machine_speed():.2f} s for the fixed loop; "
+              f"making a file: {file_speed(base / 'files-after'):.0f} µs")
 
 
 def machine_speed() -> float:
@@ -155,6 +160,24 @@ def machine_speed() -> float:
     for number in range(20_000_000):
         total += number * number
     return time.perf_counter() - start
+
+
+FILES_TIMED = 1000
+"""Empty files :func:`file_speed` makes."""
+
+
+def file_speed(folder: Path) -> float:
+    """Microseconds it takes to make an empty file in a new ``folder`` (of :data:`FILES_TIMED`, kept there).
+
+    Making files is the file system's work, which the fixed loop does not see. On ext4 without a journal,
+    a new file's inode is not one deleted in the last minute (or six, until the deletion is written out):
+    after many deletions, each new file costs a search past them, ten times the usual cost or more.
+    """
+    folder.mkdir()
+    start = time.perf_counter()
+    for number in range(FILES_TIMED):
+        os.close(os.open(folder / str(number), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return (time.perf_counter() - start) * 1e6 / FILES_TIMED
 
 
 if __name__ == "__main__":
