@@ -74,8 +74,9 @@ def _shingle_hashes_of(texts: list[str], size: int = SHINGLE_WORDS) -> list[np.n
     from one text into the next are then left out.
     """
     found: list[np.ndarray] = []
+    kept = _Powers()
     for chunk in _chunks(texts):
-        word_hashes = _word_hashes(chunk)
+        word_hashes = _word_hashes(chunk, kept)
         # A normalised text's words are parted by single spaces; an empty text counts one empty word.
         ends = np.cumsum([text.count(" ") + 1 for text in chunk]).tolist()
         count = len(word_hashes) - size + 1
@@ -126,7 +127,7 @@ def word_hash(word: str) -> int:
     return value ^ value >> 31
 
 
-def _word_hashes(texts: list[str]) -> np.ndarray:
+def _word_hashes(texts: list[str], kept: _Powers | None = None) -> np.ndarray:
     """:func:`word_hash` of each word of the normalised texts, end to end, computed in NumPy (not word by word).
 
     With ``a`` the bytes and ``B`` the base, the bytes ``s`` up to ``e`` hash to
@@ -135,7 +136,7 @@ def _word_hashes(texts: list[str]) -> np.ndarray:
     """
     data = np.frombuffer(" ".join(texts).encode("utf-8"), dtype=np.uint8)
     size = len(data)
-    powers, inverse_powers = _powers(size)
+    powers, inverse_powers = (kept or _Powers()).upto(size)
     zero = np.zeros(1, dtype=np.uint64)  # not [0]: a list of ints would make the sums floats
     with np.errstate(over="ignore"):  # arithmetic modulo 2**64
         sums = np.concatenate((zero, np.cumsum(data * inverse_powers[1:size + 1], dtype=np.uint64)))
@@ -150,21 +151,23 @@ def _word_hashes(texts: list[str]) -> np.ndarray:
     return value
 
 
-_power_tables: tuple[np.ndarray, np.ndarray] = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
+class _Powers:
+    """``B**k`` and ``B**-k`` modulo 2**64 (``B`` the word base), kept while a class's essays are hashed.
 
-
-def _powers(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """``B**k`` and ``B**-k`` modulo 2**64 for ``k`` from 0 to at least ``size``, ``B`` the word base.
-
-    Every chunk of texts needs the same powers: they are computed once, for the longest chunk yet and
-    an eighth more (so that a slightly longer chunk need not compute them again), not once a chunk.
-    16 bytes a byte of text: 14 MB for the longest chunk of the synthetic 10,000's essays.
+    Every chunk of texts needs the same powers: they are computed for the longest chunk yet and an
+    eighth more (so that a slightly longer chunk need not compute them again), not once a chunk:
+    16 bytes a byte of text: 13 MB for the synthetic 10,000's essays, freed once they are hashed.
     """
-    global _power_tables
-    if len(_power_tables[0]) <= size:
-        length = (size + 1) * 9 // 8
-        _power_tables = _powers_of(_WORD_BASE, length), _powers_of(_WORD_BASE_INVERSE, length)
-    return _power_tables
+
+    def __init__(self) -> None:
+        self.powers = self.inverse = np.ones(1, dtype=np.uint64)
+
+    def upto(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """The powers and inverse powers for ``k`` from 0 to at least ``size``."""
+        if len(self.powers) <= size:
+            length = (size + 1) * 9 // 8
+            self.powers, self.inverse = _powers_of(_WORD_BASE, length), _powers_of(_WORD_BASE_INVERSE, length)
+        return self.powers, self.inverse
 
 
 def _powers_of(base: int, length: int) -> np.ndarray:

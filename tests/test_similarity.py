@@ -5,7 +5,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import pytest
 
 from grader import similarity
 from grader.results import BatchResult, PartResult, ProblemResult, Status, SubmissionResult, SubmissionStatus
@@ -117,13 +116,13 @@ def test_word_hashes_at_once_are_each_words_own() -> None:
     assert _word_hashes([""]).tolist() == [0] and shingles("") == frozenset()
 
 
-def test_word_hashes_are_right_after_the_power_tables_grow(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Word hashes are each word's word_hash from the first text on, when the kept powers grow for longer texts."""
-    monkeypatch.setattr(similarity, "_power_tables", (np.ones(1, dtype=np.uint64),) * 2)  # as at start: B**0 only
+def test_word_hashes_are_right_after_the_kept_powers_grow() -> None:
+    """Word hashes are each word's word_hash from the first text on, as the powers kept for longer texts grow."""
+    kept = similarity._Powers()
     words = read("q1_fa_strong.txt").split()
     for text in ("x", " ".join(words[:3]), " ".join(words), " ".join(words * 3), " ".join(words[:7])):
-        assert _word_hashes([text]).tolist() == [word_hash(word) for word in text.split(" ")]
-    assert len(similarity._power_tables[0]) > len(" ".join(words * 3).encode())
+        assert _word_hashes([text], kept).tolist() == [word_hash(word) for word in text.split(" ")]
+    assert len(kept.powers) > len(" ".join(words * 3).encode())
 
 
 def test_short_texts_are_not_compared() -> None:
