@@ -147,3 +147,32 @@ def test_views_of_shared_parts_are_those_made_afresh(problems, monkeypatch) -> N
 
     monkeypatch.setattr(student_view_module, "_PART_VIEWS", Forgetful())
     assert remembered == [student_view(r, problems, *setting) for setting in settings for r in results]
+
+
+def test_feedback_files_of_shared_parts_are_those_made_afresh(problems, monkeypatch) -> None:
+    """Feedback files of results whose parts are shared, at every reveal level, in both languages, with and
+    without the expected answers' column, equal files made without remembering any part's row."""
+    from grader.reporting import feedback_files as feedback_files_module
+    from grader.reporting.student_view import expected_answers
+    from grader.results_io import from_json, to_json
+
+    graded = grade_path(SUBMISSIONS, problems).submissions
+    results = [from_json(to_json(result)) for result in graded + graded]  # each part twice at least
+    expected = expected_answers(problems)
+    views = [student_view(r, problems, reveal, lang, expected) for reveal in Reveal for lang in Lang for r in results]
+    assert any(p.expected is not None for view in views for p in view.parts)
+    assert any(p.expected is None for view in views for p in view.parts)
+
+    def files() -> list[str]:
+        return [page for view in views for lang in Lang
+                for page in (feedback_markdown(view, "HW7", lang), feedback_html(view, "HW7", lang))]
+
+    remembered = files()
+    assert len(feedback_files_module._ROWS._entries) > 0
+
+    class Forgetful:
+        def get(self, owner, extra, make):
+            return make()
+
+    monkeypatch.setattr(feedback_files_module, "_ROWS", Forgetful())
+    assert remembered == files()

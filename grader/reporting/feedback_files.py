@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.reporting.files import write_atomic
-from grader.reporting.student_view import STATUS_WORDS, StudentView
+from grader.memo import IdentityMemo
+from grader.reporting.student_view import STATUS_WORDS, PartView, StudentView
 from grader.results import Lang, Message
 from grader.safe_names import safe_file_name
 
@@ -51,20 +52,50 @@ def _columns(view: StudentView, lang: Lang) -> list[str]:
     return columns
 
 
-def _cells(view: StudentView, lang: Lang) -> dict[str, list[list[str]]]:
+def _cells(view: StudentView, lang: Lang) -> dict[str, list[Row]]:
     """Each problem's table rows, by problem id (one pass over the parts)."""
     expected = any(p.expected is not None for p in view.parts)
-    rows: dict[str, list[list[str]]] = {problem: [] for problem, *_ in view.problems}
+    rows: dict[str, list[Row]] = {problem: [] for problem, *_ in view.problems}
     for part in view.parts:
-        row = [part.part, f"{part.score}/{part.max_score}"]
-        if part.status is not None:
-            row.append(STATUS_WORDS[part.status].text(lang))
-        if part.feedback is not None:
-            row.append(part.feedback)
-        if expected:
-            row.append(part.expected or "")
-        rows.setdefault(part.problem, []).append(row)
+        rows.setdefault(part.problem, []).append(_row(part, expected, lang))
     return rows
+
+
+@dataclass(frozen=True)
+class Row:
+    """A part's row of a feedback table, as both renderings write it."""
+
+    markdown: str
+    html: str
+
+
+def _row(part: PartView, expected: bool, lang: Lang) -> Row:
+    """A part's row (``expected``: whether the table has the expected answers' column).
+
+    A class shares most of its parts' views (every right answer to Q3 is graded alike): the row of a
+    shared view is made once. Rows of long feedback are not kept: an essay's view is its own, and its
+    row is large.
+    """
+    if part.feedback is not None and len(part.feedback) > _LONGEST_KEPT:
+        return _make_row(part, expected, lang)
+    return _ROWS.get(part, (expected, lang), lambda: _make_row(part, expected, lang))
+
+
+_ROWS: IdentityMemo[Row] = IdentityMemo(1 << 14)
+_LONGEST_KEPT = 300
+"""Characters of feedback in the longest row :func:`_row` keeps: 16,384 rows of 2 kB at most."""
+
+
+def _make_row(part: PartView, expected: bool, lang: Lang) -> Row:
+    cells = [part.part, f"{part.score}/{part.max_score}"]
+    if part.status is not None:
+        cells.append(STATUS_WORDS[part.status].text(lang))
+    if part.feedback is not None:
+        cells.append(part.feedback)
+    if expected:
+        cells.append(part.expected or "")
+    return Row("| " + " | ".join(map(_markdown_cell, cells)) + " |",
+               "<tr>" + "".join(f"<td>{_escape(c)}</td>" for c in cells) + "</tr>")
 
 
 @dataclass(frozen=True)
@@ -72,7 +103,7 @@ class Tables:
     """A view's tables of parts, as both renderings show them: made once for a student's two files."""
 
     columns: list[str]
-    rows: dict[str, list[list[str]]]  # by problem id
+    rows: dict[str, list[Row]]  # by problem id
 
 
 def _tables(view: StudentView, lang: Lang) -> Tables:
@@ -90,7 +121,7 @@ def feedback_markdown(view: StudentView, assignment: str, lang: Lang, tables: Ta
     for problem, title, score, maximum in view.problems:
         lines += [f"## {problem}: {title} ({score}/{maximum})", ""]
         lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(_markdown_cell(c) for c in row) + " |" for row in cells[problem]]
+        lines += [row.markdown for row in cells[problem]]
         lines.append("")
     if view.warnings:
         lines += [f"### {_word('warnings', lang)}", ""] + [f"- {w}" for w in view.warnings] + [""]
@@ -111,7 +142,7 @@ def feedback_html(view: StudentView, assignment: str, lang: Lang, tables: Tables
     head = "".join(f"<th>{e(c)}</th>" for c in columns)
     for problem, title, score, maximum in view.problems:
         body.append(f"<h2>{e(problem)}: {e(title)} ({e(score)}/{e(maximum)})</h2>")
-        rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in cells[problem])
+        rows = "".join(row.html for row in cells[problem])
         body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
     if view.warnings:
         body.append(f"<h3>{e(_word('warnings', lang))}</h3><ul>"
