@@ -182,12 +182,19 @@ def _sum_scores(batch: BatchResult) -> None:
     """Work out each result's total and its problems' scores and maxima now (each is kept on its result).
 
     Every report reads them: summed before the feedback writers fork, they are summed once, not once in
-    each process.
+    each process. Results are summed as they arrive (:func:`_summed`): here only those made since, by the
+    overrides or the roster.
     """
     for result in batch.submissions:
-        for problem in result.problems:
-            _ = problem.score, problem.max_score
-        _ = result.total
+        _summed(result)
+
+
+def _summed(result: SubmissionResult) -> SubmissionResult:
+    """``result``, its total and its problems' scores and maxima worked out (and kept on it)."""
+    for problem in result.problems:
+        _ = problem.score, problem.max_score
+    _ = result.total
+    return result
 
 
 KEEP_EVERY = 256
@@ -294,7 +301,7 @@ def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple
         if cached is None:
             pending.append(submission)
             continue
-        results.append(cached)
+        results.append(_summed(cached))
         if progress is not None:
             progress(cached)
         if len(results) % KEEP_EVERY == 0:
@@ -306,7 +313,8 @@ def _graded_or_cached(submissions: tuple[SubmissionFolder, ...], problems: tuple
     else:
         fresh = ((_graded(s, problems, answers_file, variants, progress, sending), None) for s in pending)
     for submission, (result, encoded) in zip(pending, fresh):
-        results.append(result)
+        # Summed as it arrives, while the workers grade: summed after, the sums would keep a CPU waiting.
+        results.append(_summed(result))
         if cache is not None:
             cache.put(submission, result, encoded)
         if len(results) % KEEP_EVERY == 0:
