@@ -17,9 +17,8 @@ SymPy and keeps the result, in a scratch folder), then five checks of one
 submission and one check each of five others (the median,
 then the fastest and slowest: one run on a shared machine says little). Before and after, it times a fixed pure-Python loop: the
 machine's speed drifts by hours, and figures of different speeds do not compare. It also times making
-empty files beside the reports: a cold run makes some 20,000, and on a file system that is slow to
-make them at the time (ext4 without a journal, as on the project's machine, for some minutes after
-many files were deleted) those cost seconds more.
+empty files beside the reports: a cold run makes some 20,000, and when the file system is slow to make
+them (on the project's machine, for some minutes after many files were deleted) those cost seconds more.
 Targets (issue 7, on the project's 2-core machine): 10,000 cold < 30 s,
 warm < 5 s, peak memory < 1 GB, `grade check` < 1 s.
 """
@@ -169,9 +168,10 @@ FILES_TIMED = 1000
 def file_speed(folder: Path) -> float:
     """Microseconds it takes to make an empty file in a new ``folder`` (of :data:`FILES_TIMED`, kept there).
 
-    Making files is the file system's work, which the fixed loop does not see. On ext4 without a journal,
-    a new file's inode is not one deleted in the last minute (or six, until the deletion is written out):
-    after many deletions, each new file costs a search past them, ten times the usual cost or more.
+    Making files is the file system's work, which the fixed loop does not see. On the project's machine
+    (ext4 without a journal) its cost moves ten times or more within minutes, most after many files were
+    deleted: without a journal, a new file's inode is not one freed in the last minute (or six, until the
+    deletion is written out), and each new file costs a search past those.
     """
     folder.mkdir()
     start = time.perf_counter()
