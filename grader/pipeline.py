@@ -182,8 +182,8 @@ def _sum_scores(batch: BatchResult) -> None:
     """Work out each result's total and its problems' scores and maxima now (each is kept on its result).
 
     Every report reads them: summed before the feedback writers fork, they are summed once, not once in
-    each process. Results are summed as they arrive (:func:`_summed`): here only those made since, by the
-    overrides or the roster.
+    each process. Results are summed as they arrive (:func:`_summed`): here the sums are found made, but
+    those of results the overrides or the roster made since.
     """
     for result in batch.submissions:
         _summed(result)

@@ -127,6 +127,13 @@ def test_safe_file_names_do_not_collide() -> None:
     assert safe_file_name("a/b") != safe_file_name("a_b") and safe_file_name("a?b") != safe_file_name("a*b")
 
 
+class Forgetful:
+    """A memo that remembers nothing: what is made with it is made afresh."""
+
+    def get(self, owner, extra, make):
+        return make()
+
+
 def test_views_of_shared_parts_are_those_made_afresh(problems, monkeypatch) -> None:
     """Views of results whose parts are shared (read back from JSON, as a class run reads its workers'),
     taken at every reveal level, in both languages and with other expected answers, equal views made without
@@ -140,10 +147,6 @@ def test_views_of_shared_parts_are_those_made_afresh(problems, monkeypatch) -> N
     other = {key: "another answer" for key in student_view_module.expected_answers(problems)}
     settings = [(reveal, lang, expected) for reveal in Reveal for lang in Lang for expected in (None, other)]
     remembered = [student_view(r, problems, *setting) for setting in settings for r in results]
-
-    class Forgetful:
-        def get(self, owner, extra, make):
-            return make()
 
     monkeypatch.setattr(student_view_module, "_PART_VIEWS", Forgetful())
     assert remembered == [student_view(r, problems, *setting) for setting in settings for r in results]
@@ -169,10 +172,6 @@ def test_feedback_files_of_shared_parts_are_those_made_afresh(problems, monkeypa
 
     remembered = files()
     assert len(feedback_files_module._ROWS._entries) > 0
-
-    class Forgetful:
-        def get(self, owner, extra, make):
-            return make()
 
     monkeypatch.setattr(feedback_files_module, "_ROWS", Forgetful())
     assert remembered == files()
