@@ -208,6 +208,31 @@ def test_index_matches_alike_when_it_forgets_the_words_it_has_seen(monkeypatch) 
     assert any(result.found for results in expected.values() for result in results)
 
 
+def test_essay_words_and_sentences_are_the_regular_expressions() -> None:
+    """An essay's words, sentences and evidence are those the regular expressions find, for 3,000 random texts."""
+    import random
+    import re
+
+    sentence_expression, word_expression = re.compile(r"[^.!?;\n]+[.!?;\n]?"), re.compile(r"\w+")
+    pieces = ["capsule", "کپسول", "پ", "Это", "胶囊", "😀", "…", "—", "–", "×", "’", "“", "•", "12", "۱۲", "_", " ",
+              ".", "..", "!", "?", ";", "\n", ",", "(", "-", "«»", "é", "\u0301", "\u0610", "\u00a0", "\u2028",
+              "\x1f", "\ud800", "\u200c", "\u060c"]
+    chooser = random.Random(20261127)
+    for _ in range(3000):
+        text = "".join(chooser.choices(pieces, k=chooser.randrange(16)))
+        essay = Essay(text)
+        sentences = list(sentence_expression.finditer(text))
+        assert essay.words == [w for s in sentences for w in word_expression.findall(s.group())], repr(text)
+        assert [essay.word_place(i) for i in range(len(essay.words))] == \
+            [number for number, s in enumerate(sentences) for _ in word_expression.findall(s.group())], repr(text)
+        assert [essay.evidence(number) for number in range(len(sentences))] == \
+            [s.group().strip()[:200] for s in sentences], repr(text)
+        for offset in range(len(text) + 1):
+            inside = [n for n, s in enumerate(sentences) if s.start() <= offset < s.end()]
+            before = sum(s.start() <= offset for s in sentences) - 1
+            assert essay.text_place(offset) == (inside[0] if inside else before + 0.5), repr(text)
+
+
 def test_known_script_share_is_that_of_the_words_letters() -> None:
     """The share of Latin or Arabic letters is that counted over the essay's words, for 3,000 random mixed texts."""
     import random
