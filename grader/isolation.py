@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.engine import error_result, grade_folder
+from grader.engine import error_result, grade_folders
 from grader.heap import in_worker, keep, long_lived
 from grader.problems import Problem, load_problems
 from grader.variants import Variants
@@ -72,8 +72,7 @@ in the parent), or the result itself when UTF-8 cannot hold its text."""
 
 
 def _grade_in_worker(chunk: list[SubmissionFolder], answers_file: Path | None) -> list[Sent]:
-    results = [grade_folder(submission, _worker_problems, answers_file=answers_file, variants=_worker_variants)
-               for submission in chunk]
+    results = grade_folders(chunk, _worker_problems, answers_file=answers_file, variants=_worker_variants)
     return [to_json(result) or result for result in results]
 
 

@@ -296,6 +296,33 @@ def test_grading_bug_on_one_submission_is_its_error_only(tmp_path, slow_problem,
     assert by_id["a-good"].total == by_id["c-good"].total == 1
 
 
+def test_a_chunk_graded_a_problem_at_a_time_is_graded_as_one_by_one(tmp_path, problems, slow_problem) -> None:
+    """Grading a chunk of submissions a problem at a time (as workers do) gives each the result it gets alone:
+    readable or not, with variants or without, and when grading one of them fails."""
+    from grader.engine import grade_folder, grade_folders
+    from grader.variants import Variants
+
+    klass = tmp_path / "class"
+    shutil.copytree(SUBMISSIONS, klass)
+    for student, content in (("x-junk", b"\xff\xfe\x00junk"), ("y-bad-toml", b"[q3\nvalue = "), ("z-empty", b"")):
+        (klass / student).mkdir()
+        (klass / student / "answers.toml").write_bytes(content)
+    (klass / "w-no-file").mkdir()
+    chunk = find_submissions(klass)
+    for variants in (None, Variants(problems, "a test secret", "hw7")):
+        alone = [grade_folder(submission, problems, variants=variants) for submission in chunk]
+        assert grade_folders(chunk, problems, variants=variants) == alone
+        assert {r.status for r in alone} == {SubmissionStatus.GRADED, SubmissionStatus.PARTIAL, SubmissionStatus.ERROR}
+    buggy = tmp_path / "buggy"
+    for student, answer in (("a-good", 1), ("b-bug", 888), ("c-good", 1)):
+        (buggy / student).mkdir(parents=True)
+        (buggy / student / "answers.toml").write_text(f"[z9]\nvalue = {answer}\n", encoding="utf-8")
+    few = load_problems(slow_problem)
+    together = grade_folders(find_submissions(buggy), few)
+    assert together == [grade_folder(submission, few) for submission in find_submissions(buggy)]
+    assert [r.status for r in together] == [SubmissionStatus.GRADED, SubmissionStatus.ERROR, SubmissionStatus.GRADED]
+
+
 def test_interrupted_run_keeps_the_old_cache(tmp_path, problems, monkeypatch) -> None:
     """A run stopped part way leaves the previous cache file as it was and no temporary file behind."""
     submissions = find_submissions(SUBMISSIONS)
