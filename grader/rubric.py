@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from grader.errors import SpecError
 from grader.results import Message, Verdict, exact_sum
@@ -188,18 +188,18 @@ class Essay:
     def __init__(self, normalised: str) -> None:
         self.text = normalised
         self._starts, self._ends = _sentence_bounds(normalised)
-        # No word spans sentences (delimiters are not word characters): each sentence's words are its own.
         spaced = _word_text(normalised)
+        self._split(lambda start, end: spaced[start:end].split())
+        if not _only_word_characters(self.words):  # another character stood between words: rare
+            self._split(lambda start, end: _WORD.findall(normalised, start, end))
+
+    def _split(self, words_between: Callable[[int, int], list[str]]) -> None:
+        """Find the words, sentence by sentence (no word spans sentences: delimiters are not word characters)."""
         self.words: list[str] = []
         self._first_words: list[int] = []  # each sentence's first word, by index into ``words``
         for start, end in zip(self._starts, self._ends):
             self._first_words.append(len(self.words))
-            self.words += spaced[start:end].split()
-        if not _only_word_characters(self.words):  # another character stood between words: rare
-            self.words.clear()
-            for number, (start, end) in enumerate(zip(self._starts, self._ends)):
-                self._first_words[number] = len(self.words)
-                self.words += _WORD.findall(normalised, start, end)
+            self.words += words_between(start, end)
 
     @functools.cached_property
     def distinct(self) -> set[str]:
