@@ -21,6 +21,11 @@ _depth = 0
 
 FULL_COLLECTION_EVERY = 1000
 """Collections of the middle generation between full ones, within :func:`long_lived` (Python's default: 10)."""
+YOUNG_COLLECTION_EVERY = 5000
+"""New container objects (net of those freed) between collections of the youngest generation, in a class
+run's processes (Python's default: 700). Most of a grader's objects are freed by reference counting, not
+by the collector, yet each young collection walks all those still alive (a worker's results in the making,
+its memos): a worker grading 5,000 submissions spent 0.3 s in 610 of them, and 0.07 s in 44 this way."""
 
 
 _usual_thresholds = gc.get_threshold()
@@ -37,7 +42,8 @@ def long_lived() -> Iterator[None]:
         # A full collection walks every object not yet kept, up to 256 results' (0.1 s each, a dozen
         # times in a class of 10,000): the results are not in cycles, and the young generations still
         # free the cycles that die young.
-        gc.set_threshold(*_usual_thresholds[:2], max(_usual_thresholds[2], FULL_COLLECTION_EVERY))
+        gc.set_threshold(max(_usual_thresholds[0], YOUNG_COLLECTION_EVERY), _usual_thresholds[1],
+                         max(_usual_thresholds[2], FULL_COLLECTION_EVERY))
     try:
         yield
     finally:
@@ -48,9 +54,10 @@ def long_lived() -> Iterator[None]:
 
 
 def in_worker() -> None:
-    """In a process forked to grade (it keeps none of its results): the collector's usual thresholds,
-    or its own garbage would pile up; what it inherited stays set aside."""
-    gc.set_threshold(*_usual_thresholds)
+    """In a process forked to grade (it keeps none of its results): full collections as usual, or its own
+    garbage would pile up, and young ones every ``YOUNG_COLLECTION_EVERY`` objects; what it inherited stays
+    set aside."""
+    gc.set_threshold(max(_usual_thresholds[0], YOUNG_COLLECTION_EVERY), *_usual_thresholds[1:])
 
 
 def keep() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 
-from grader.heap import FULL_COLLECTION_EVERY, in_worker, keep, long_lived
+from grader.heap import FULL_COLLECTION_EVERY, YOUNG_COLLECTION_EVERY, in_worker, keep, long_lived
 from grader.memo import IdentityMemo
 from grader.pipeline import run_class
 from grader.submission import find_submissions
@@ -25,15 +25,16 @@ def test_objects_kept_aside_only_inside_the_outermost_long_lived() -> None:
     assert gc.get_freeze_count() == 0
 
 
-def test_full_collections_rarer_only_inside_long_lived() -> None:
-    """long_lived makes full collections rarer until its outermost exit; in_worker (a forked grader) has the usual."""
+def test_collections_rarer_inside_long_lived_and_young_ones_in_workers() -> None:
+    """long_lived makes young and full collections rarer until its outermost exit; in_worker, the young ones."""
     usual = gc.get_threshold()
+    young = max(usual[0], YOUNG_COLLECTION_EVERY)
     with long_lived():
         with long_lived():
-            assert gc.get_threshold() == (*usual[:2], max(usual[2], FULL_COLLECTION_EVERY))
+            assert gc.get_threshold() == (young, usual[1], max(usual[2], FULL_COLLECTION_EVERY))
         assert gc.get_threshold()[2] == max(usual[2], FULL_COLLECTION_EVERY)
         in_worker()
-        assert gc.get_threshold() == usual
+        assert gc.get_threshold() == (young, *usual[1:]) != usual
     assert gc.get_threshold() == usual
 
 
