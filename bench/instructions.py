@@ -2,6 +2,7 @@
 
     python bench/instructions.py                    # every stage, on a synthetic class
     python bench/instructions.py --stage grade --count 100
+    python bench/instructions.py --run --count 1000 # a whole `grade run`, every process
 
 This machine's speed drifts by the hour (docs/performance.md), so two timings
 taken minutes apart need not compare; the instructions a stage runs do. Each
@@ -16,6 +17,12 @@ difference is divided by the count:
 The stages ``read`` and ``feedback`` start from results graded beforehand, outside Valgrind.
 Instructions are not time: a cache miss costs more than an addition. They say
 whether a change does less work, which a noisy clock cannot say in one run.
+
+``--run`` counts a whole ``grade run --workers 2`` of the class instead: every process's own work, under
+callgrind. A forked process starts with a copy of its parent's counters, so summing each process's count
+would count the main process's work before each fork again in every worker and feedback writer; callgrind
+zeroes them where Python's forked child begins (``PyOS_AfterFork_Child``).
+
 Needs ``valgrind`` (``apt-get install valgrind``).
 """
 
@@ -40,8 +47,10 @@ STAGES = ("grade", "read", "feedback")
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", choices=STAGES, action="append", help="stage to count (default: all)")
-    parser.add_argument("--count", type=int, default=300, help="submissions per count (default 300)")
+    parser.add_argument("--count", type=int, default=300,
+                        help="submissions per count, or in the synthetic class with --run (default 300)")
     parser.add_argument("--class", dest="class_dir", type=Path, help="a class folder (default: a synthetic one)")
+    parser.add_argument("--run", action="store_true", help="count a whole `grade run` of the class instead")
     parser.add_argument("--inner", nargs=4, metavar=("STAGE", "CLASS", "RESULTS", "COUNT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.inner:
@@ -57,6 +66,9 @@ def main() -> None:
 
             class_dir = Path(scratch) / "class"
             generate(class_dir, arguments.count)
+        if arguments.run:
+            whole_run(class_dir, Path(scratch))
+            return
         results = Path(scratch) / "results.jsonl"
         graded(class_dir, results, arguments.count)
         for stage in arguments.stage or STAGES:
@@ -90,6 +102,28 @@ def instructions(stage: str, class_dir: Path, results: Path, count: int) -> int:
     if found is None:
         sys.exit(f"no instruction count in Valgrind's output:\n{finished.stderr}")
     return int(found.group(1).replace(",", ""))
+
+
+WORKERS = 2
+
+
+def whole_run(class_dir: Path, scratch: Path) -> None:
+    """Count ``grade run --workers 2`` of the class and print each process's own instructions and their sum."""
+    command = ["valgrind", "--tool=callgrind", "--zero-before=PyOS_AfterFork_Child",
+               f"--callgrind-out-file={scratch / 'callgrind.%p'}", "--trace-children=yes",
+               sys.executable, "-m", "grader.cli", "run", str(class_dir), "--out", str(scratch / "out"), "-q",
+               "--workers", str(WORKERS)]
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    finished = subprocess.run(command, capture_output=True, text=True, check=True, env=environment, cwd=ROOT)
+    counts = {int(pid): int(count) for pid, count in re.findall(r"==(\d+)== Collected : (\d+)", finished.stderr)}
+    started = re.search(r"==(\d+)== Command:", finished.stderr)  # the process Valgrind started; the rest forked
+    if not counts or started is None:
+        sys.exit(f"no instruction counts in Valgrind's output:\n{finished.stderr}")
+    main_count = counts.pop(int(started.group(1)))
+    forked = sorted(counts.values(), reverse=True)
+    print(f"run      {(main_count + sum(forked)) / 1e9:8.3f} billion instructions (a class of "
+          f"{len(list(class_dir.iterdir()))}, --workers {WORKERS}): the main process {main_count / 1e9:.3f}, "
+          f"forked {', '.join(f'{count / 1e9:.3f}' for count in forked)}")
 
 
 def run_stage(stage: str, class_dir: Path, results: Path, count: int) -> None:
