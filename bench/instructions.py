@@ -53,6 +53,8 @@ def main() -> None:
     parser.add_argument("--run", action="store_true", help="count a whole `grade run` of the class instead")
     parser.add_argument("--inner", nargs=4, metavar=("STAGE", "CLASS", "RESULTS", "COUNT"), help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.run and arguments.stage:
+        parser.error("--run counts a whole run, not a stage")
     if arguments.inner:
         stage, class_dir, results, count = arguments.inner
         run_stage(stage, Path(class_dir), Path(results), int(count))

@@ -42,8 +42,7 @@ def long_lived() -> Iterator[None]:
         # A full collection walks every object not yet kept, up to 256 results' (0.1 s each, a dozen
         # times in a class of 10,000): the results are not in cycles, and the young generations still
         # free the cycles that die young.
-        gc.set_threshold(max(_usual_thresholds[0], YOUNG_COLLECTION_EVERY), _usual_thresholds[1],
-                         max(_usual_thresholds[2], FULL_COLLECTION_EVERY))
+        gc.set_threshold(_young_threshold(), _usual_thresholds[1], max(_usual_thresholds[2], FULL_COLLECTION_EVERY))
     try:
         yield
     finally:
@@ -57,7 +56,12 @@ def in_worker() -> None:
     """In a process forked to grade (it keeps none of its results): full collections as usual, or its own
     garbage would pile up, and young ones every ``YOUNG_COLLECTION_EVERY`` objects; what it inherited stays
     set aside."""
-    gc.set_threshold(max(_usual_thresholds[0], YOUNG_COLLECTION_EVERY), *_usual_thresholds[1:])
+    gc.set_threshold(_young_threshold(), *_usual_thresholds[1:])
+
+
+def _young_threshold() -> int:
+    """Objects between young collections in a class run's processes (never more often than usual)."""
+    return max(_usual_thresholds[0], YOUNG_COLLECTION_EVERY)
 
 
 def keep() -> None:
