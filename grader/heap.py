@@ -33,8 +33,8 @@ _usual_thresholds = gc.get_threshold()
 
 @contextlib.contextmanager
 def long_lived() -> Iterator[None]:
-    """Within, :func:`keep` sets objects aside from the collector, and full collections are rarer; on the
-    outermost exit, all is as it was."""
+    """Within, :func:`keep` sets objects aside from the collector, and young and full collections are rarer;
+    on the outermost exit, all is as it was."""
     global _depth, _usual_thresholds
     _depth += 1
     if _depth == 1:
