@@ -62,7 +62,7 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
     with tempfile.TemporaryDirectory(prefix="grader-instructions-") as scratch:
-        class_dir = arguments.class_dir
+        class_dir = arguments.class_dir.resolve() if arguments.class_dir else None  # Valgrind runs from the project
         if class_dir is None:
             from generate_class import generate
 
@@ -95,15 +95,20 @@ def graded(class_dir: Path, results: Path, count: int) -> None:
 
 def instructions(stage: str, class_dir: Path, results: Path, count: int) -> int:
     """The instructions a Python process doing ``stage`` over ``count`` submissions runs, start-up included."""
-    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
-               sys.executable, __file__, "--inner", stage, str(class_dir), str(results), str(count)]
-    # One hash seed for both runs: the seed moves how dictionaries fill, and with it a few instructions.
-    environment = {**os.environ, "PYTHONHASHSEED": "0"}
-    finished = subprocess.run(command, capture_output=True, text=True, check=True, env=environment)
-    found = re.search(r"I\s+refs:\s+([\d,]+)", finished.stderr)
+    report = _valgrind(["--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                        sys.executable, __file__, "--inner", stage, str(class_dir), str(results), str(count)])
+    found = re.search(r"I\s+refs:\s+([\d,]+)", report)
     if found is None:
-        sys.exit(f"no instruction count in Valgrind's output:\n{finished.stderr}")
+        sys.exit(f"no instruction count in Valgrind's output:\n{report}")
     return int(found.group(1).replace(",", ""))
+
+
+def _valgrind(arguments: list[str]) -> str:
+    """Valgrind's report (its standard error) of a run with these arguments, from the project's folder."""
+    # One hash seed for every run: the seed moves how dictionaries fill, and with it a few instructions.
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    return subprocess.run(["valgrind", *arguments], capture_output=True, text=True, check=True, env=environment,
+                          cwd=ROOT).stderr
 
 
 WORKERS = 2
@@ -111,16 +116,14 @@ WORKERS = 2
 
 def whole_run(class_dir: Path, scratch: Path) -> None:
     """Count ``grade run --workers 2`` of the class and print each process's own instructions and their sum."""
-    command = ["valgrind", "--tool=callgrind", "--zero-before=PyOS_AfterFork_Child",
-               f"--callgrind-out-file={scratch / 'callgrind.%p'}", "--trace-children=yes",
-               sys.executable, "-m", "grader.cli", "run", str(class_dir), "--out", str(scratch / "out"), "-q",
-               "--workers", str(WORKERS)]
-    environment = {**os.environ, "PYTHONHASHSEED": "0"}
-    finished = subprocess.run(command, capture_output=True, text=True, check=True, env=environment, cwd=ROOT)
-    counts = {int(pid): int(count) for pid, count in re.findall(r"==(\d+)== Collected : (\d+)", finished.stderr)}
-    started = re.search(r"==(\d+)== Command:", finished.stderr)  # the process Valgrind started; the rest forked
+    report = _valgrind(["--tool=callgrind", "--zero-before=PyOS_AfterFork_Child",
+                        f"--callgrind-out-file={scratch / 'callgrind.%p'}", "--trace-children=yes",
+                        sys.executable, "-m", "grader.cli", "run", str(class_dir), "--out", str(scratch / "out"),
+                        "-q", "--workers", str(WORKERS)])
+    counts = {int(pid): int(count) for pid, count in re.findall(r"==(\d+)== Collected : (\d+)", report)}
+    started = re.search(r"==(\d+)== Command:", report)  # the process Valgrind started; the rest forked
     if not counts or started is None:
-        sys.exit(f"no instruction counts in Valgrind's output:\n{finished.stderr}")
+        sys.exit(f"no instruction counts in Valgrind's output:\n{report}")
     main_count = counts.pop(int(started.group(1)))
     forked = sorted(counts.values(), reverse=True)
     print(f"run      {(main_count + sum(forked)) / 1e9:8.3f} billion instructions (a class of "
