@@ -3,22 +3,21 @@
     python bench/run_bench.py                  # 1,000 and 10,000 submissions
     python bench/run_bench.py --sizes 200      # a quick run
 
-For each size it generates a class (bench/generate_class.py), runs
-`grade CLASS --out OUT` twice in a subprocess (cold: empty cache; warm: the
-same class again, every result cached) and prints wall time, submissions per
-second, the CPU time (user and system) of all its processes (the main process,
-its workers, the feedback writer) and the peak resident memory of the largest
-of them. It also grades the first class (up to 1,000 submissions) in
-this process to split the time per submission by problem (and reading the
-answers file), and times `grade check` including start-up: the first check
-(nothing kept yet: Q4's derivations are read from its problem folder), the
-first check of a copy of the problems without them (which derives Q4 with
-SymPy and keeps the result, in a scratch folder), then five checks of one
-submission and one check each of five others (the median,
-then the fastest and slowest: one run on a shared machine says little). Before and after, it times a fixed pure-Python loop: the
-machine's speed drifts by hours, and figures of different speeds do not compare. It also times making
-empty files beside the reports: a cold run makes some 20,000, and when the file system is slow to make
-them (on the project's machine, for some minutes after many files were deleted) those cost seconds more.
+For each size it generates a class (bench/generate_class.py), runs `grade CLASS --out OUT` twice in
+a subprocess (cold: empty cache; warm: the same class again, every result cached) and prints wall
+time, submissions per second, the CPU time (user and system) of all its processes (the main process,
+its workers, the feedback writer), the system part of it for the cold run (the kernel's: it grows
+when making files is slow, which the fixed loop below does not see) and the peak resident memory of
+the largest of them. It also grades the first class (up to 1,000 submissions) in this process to
+split the time per submission by problem (and reading the answers file), and times `grade check`
+including start-up: the first check (nothing kept yet: Q4's derivations are read from its problem
+folder), the first check of a copy of the problems without them (which derives Q4 with SymPy and
+keeps the result, in a scratch folder), then five checks of one submission and one check each of
+five others (the median, then the fastest and slowest: one run on a shared machine says little).
+Before and after, it times a fixed pure-Python loop: the machine's speed drifts by hours, and
+figures of different speeds do not compare. It also times making empty files beside the reports: a
+cold run makes some 20,000, and when the file system is slow to make them (on the project's machine,
+for some minutes after many files were deleted) those cost seconds more.
 Targets (issue 7, on the project's 2-core machine): 10,000 cold < 30 s,
 warm < 5 s, peak memory < 1 GB, `grade check` < 1 s.
 """
@@ -54,11 +53,13 @@ class Run:
     Attributes:
         wall: Wall time, in seconds.
         cpu: CPU time (user and system) of the command and every process it waited for, in seconds.
+        system: The system part of ``cpu`` (the kernel's work: making files, faulting in memory), in seconds.
         peak_mb: Peak resident memory of the largest of those processes, in MB.
     """
 
     wall: float
     cpu: float
+    system: float
     peak_mb: float
 
 
@@ -69,8 +70,9 @@ def timed_run(args: list[str], environment: dict[str, str] | None = None) -> Run
     subprocess.run(args, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, **(environment or {})})
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    return Run(elapsed, cpu, max(before.ru_maxrss, after.ru_maxrss) / 1024)
+    system = after.ru_stime - before.ru_stime
+    cpu = after.ru_utime - before.ru_utime + system
+    return Run(elapsed, cpu, system, max(before.ru_maxrss, after.ru_maxrss) / 1024)
 
 
 def per_problem(class_dir: Path, count: int) -> dict[str, float]:
@@ -125,7 +127,8 @@ def main() -> None:
             generate(class_dir, size)
             command = [*grade, "run", str(class_dir), "--out", str(out), "-q", "--workers", str(arguments.workers)]
             cold, warm = timed_run(command), timed_run(command)
-            print(f"{size:>6} submissions: cold {cold.wall:7.1f} s ({size / cold.wall:6.0f}/s, CPU {cold.cpu:.1f} s), "
+            print(f"{size:>6} submissions: cold {cold.wall:7.1f} s ({size / cold.wall:6.0f}/s, CPU {cold.cpu:.1f} s, "
+                  f"system {cold.system:.1f} s), "
                   f"warm {warm.wall:6.1f} s ({size / warm.wall:6.0f}/s, CPU {warm.cpu:.1f} s), "
                   f"peak RSS {max(cold.peak_mb, warm.peak_mb):6.0f} MB")
         sample = base / f"class{arguments.sizes[0]}"
