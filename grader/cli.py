@@ -221,7 +221,7 @@ def check(path: Path, as_json: bool, min_score: float | None, student: str | Non
     below --min-score.
     """
     from grader.formulas import stored
-    from grader.submission import declared_id
+    from grader.submission import IdSource, declared_id
     from grader.variants import variants_for
 
     stored.keep_in(stored.user_cache_folder())  # the solvers' derivations: SymPy is imported only the first time
@@ -236,9 +236,11 @@ def check(path: Path, as_json: bool, min_score: float | None, student: str | Non
     submission = submissions[0]
     try:
         variants = variants_for(course, problems)
-        if variants is not None:  # the student's own numbers: by --student, else [student] id, else the folder
-            submission = replace(submission, student_id=student or declared_id(submission, answers_file)
-                                 or submission.student_id)
+        # The student's own numbers: by --student, else [student] id, else the folder's name.
+        if variants is not None and student:
+            submission = replace(submission, student_id=student, named_by=IdSource.OPTION)
+        elif variants is not None:
+            submission = replace(submission, student_id=declared_id(submission, answers_file) or submission.student_id)
         own = problems if variants is None else variants.for_student(submission.student_id)
     except GraderError as error:
         raise click.ClickException(str(error)) from None

@@ -165,7 +165,7 @@ def _submission_result(submission: LoadedSubmission, problems: tuple[Problem, ..
     student = data.get("student")
     if (isinstance(student, dict) and str(student.get("id", "")).strip()
             and str(student["id"]) != submission.student_id):
-        warnings.append(feedback.id_mismatch(str(student["id"]), submission.student_id))
+        warnings.append(feedback.id_mismatch(str(student["id"]), submission.student_id, submission.named_by))
     known = {p.id for p in problems}
     ungraded = tuple(sorted(key for key in data if key != "student" and key not in known))
     warnings.extend(feedback.ungraded_problem(key, closest(key, known)) for key in ungraded)

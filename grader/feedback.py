@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grader.results import Message
+from grader.submission import IdSource
 
 CORRECT = Message("Correct.", "درست است.")
 WRONG = Message("Not correct.", "درست نیست.")
@@ -64,10 +65,13 @@ def ungraded_problem(problem: str, suggestion: str | None) -> Message:
                    f"[{problem}] نمره‌دهی نمی‌شود: این سامانه مسئله‌ای با نام {problem} ندارد.")
 
 
-def id_mismatch(given: str, folder: str) -> Message:
-    """``[student].id`` disagrees with the folder name."""
-    return Message(f"[student].id is {given!r} but the submission folder is {folder!r}; the folder name is used.",
-                   f"مقدار [student].id برابر {given!r} است اما نام پوشه {folder!r} است؛ نام پوشه به کار می‌رود.")
+def id_mismatch(given: str, used: str, named_by: IdSource) -> Message:
+    """``[student].id`` disagrees with the id the submission is graded under (``used``, from ``named_by``)."""
+    if named_by is IdSource.OPTION:
+        return Message(f"[student].id is {given!r} but --student is {used!r}; {used!r} is used.",
+                       f"مقدار [student].id برابر {given!r} است اما --student برابر {used!r} است؛ {used!r} به کار می‌رود.")
+    return Message(f"[student].id is {given!r} but the submission folder is {used!r}; the folder name is used.",
+                   f"مقدار [student].id برابر {given!r} است اما نام پوشه {used!r} است؛ نام پوشه به کار می‌رود.")
 
 
 def with_carried_forward(message: Message) -> Message:

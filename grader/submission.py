@@ -14,6 +14,7 @@ import re
 import stat
 from collections import Counter
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -27,17 +28,26 @@ MAX_ANSWERS_BYTES = 1_000_000
 """Largest answers file read; a class's real answers are a few kilobytes."""
 
 
+class IdSource(Enum):
+    """Where a submission's student id comes from (the answers file's ``[student] id`` may say otherwise)."""
+
+    FOLDER = "folder"  # the submission folder's name, as in a class run
+    OPTION = "option"  # named by the student checking it (``grade check --student``)
+
+
 @dataclass(frozen=True)
 class SubmissionFolder:
     """Where one student's answers are expected.
 
     Attributes:
-        student_id: The folder's name.
+        student_id: The folder's name, unless ``named_by`` says otherwise.
         folder: The submission folder.
+        named_by: Where ``student_id`` comes from.
     """
 
     student_id: str
     folder: Path
+    named_by: IdSource = IdSource.FOLDER
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,7 @@ class LoadedSubmission:
     student_id: str
     source: Path
     data: dict[str, Any]
+    named_by: IdSource = IdSource.FOLDER
 
 
 def find_submissions(path: Path) -> tuple[SubmissionFolder, ...]:
@@ -121,7 +132,7 @@ def read_submission(submission: SubmissionFolder, answers_file: Path | None = No
     data = _parse(source, text)
     if not isinstance(data, dict):
         raise SubmissionError(f"{source.name} must hold a table of answers at the top level, not {_json_kind(data)}")
-    return LoadedSubmission(submission.student_id, source, data)
+    return LoadedSubmission(submission.student_id, source, data, submission.named_by)
 
 
 def _json_kind(value: Any) -> str:

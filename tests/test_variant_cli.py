@@ -295,6 +295,13 @@ def test_check_student_option_overrides_the_id(runner, course_file, tmp_path, po
     assert data["total"] == data["max_total"]
 
 
+def test_check_student_option_is_named_in_the_id_warning(runner, course_file, tmp_path, pool) -> None:
+    """`--student s2` on a file that says [student] id = "s1" warns of --student, not of the folder's name."""
+    path = write_answers(tmp_path / "folder", key_text(pool.for_student("s2"), "s1"))
+    data = check_json(runner, path, "--course", str(course_file), "--student", "s2")
+    assert data["warnings"] == ["[student].id is 's1' but --student is 's2'; 's2' is used."]
+
+
 def test_check_id_falls_back_to_the_folder_name(runner, course_file, tmp_path, pool) -> None:
     """Without a [student] id, the folder name picks the variant."""
     document = answer_key(pool.for_student("s7"))
