@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.errors import SolverError, SpecError
+from grader.formulas.equivalence import random_point
 from grader.formulas.expr import number
 from grader.results import Verdict
 from grader.spec import AnswerKind, PartSpec
@@ -41,7 +42,6 @@ SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 """scrypt cost: about 60 ms and 16 MiB per hash on this project's 2-core test machine."""
 POINTS = 3
 """Random points a formula is evaluated at."""
-_RANGE = 10**6
 _FORMAT = 1
 
 
@@ -155,7 +155,7 @@ def random_points(symbols: frozenset[str], definitions: Mapping[str, Any], gener
     base = sorted(symbols - set(definitions))
     points = []
     for _ in range(POINTS):
-        point = {name: Fraction(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for name in base}
+        point = random_point(base, generator)
         values = dict(point)
         for name, expr in sorted(definitions.items()):  # the solver's formulas in the base symbols
             point[name] = expr.value(values)

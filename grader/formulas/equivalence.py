@@ -18,7 +18,7 @@ import functools
 import random
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from grader.formulas import polynomial
 from grader.formulas.expr import Expr, number
@@ -81,12 +81,16 @@ class Match(enum.Enum):
     DIFFERENT = "different"
 
 
+def random_point(names: Iterable[str], generator: random.Random) -> dict[str, Fraction]:
+    """A random rational value for each named symbol: a numerator up to ``_RANGE`` in size over 1 to 997."""
+    return {name: Fraction(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for name in names}
+
+
 @functools.lru_cache(maxsize=4096)
 def _random_points(names: tuple[str, ...]) -> tuple[dict[str, Fraction], ...]:
     """The ``_TRIES`` random points over the named symbols, the same on every call (callers must not change them)."""
     generator = random.Random(_SEED)
-    return tuple({name: Fraction(generator.randint(-_RANGE, _RANGE), generator.randint(1, 997)) for name in names}
-                 for _ in range(_TRIES))
+    return tuple(random_point(names, generator) for _ in range(_TRIES))
 
 
 @functools.lru_cache(maxsize=65536)
