@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from grader.errors import SolverError, SpecError
-from grader.formulas.equivalence import random_point
 from grader.formulas.expr import number
 from grader.results import Verdict
 from grader.spec import AnswerKind, PartSpec
@@ -152,6 +151,8 @@ def hash_answer(part: PartSpec, value: Any, salt: bytes, points: tuple[Mapping[s
 def random_points(symbols: frozenset[str], definitions: Mapping[str, Any], generator: random.Random
                   ) -> tuple[Mapping[str, Fraction], ...]:
     """``POINTS`` random rational points over the base symbols, with every defined symbol's value at each."""
+    from grader.formulas.equivalence import random_point  # the bundle's only: grading need not import it
+
     base = sorted(symbols - set(definitions))
     points = []
     for _ in range(POINTS):
