@@ -31,7 +31,7 @@ from grader.errors import GraderError
 from grader.problems import load_problems
 from grader.reporting.files import write_atomic
 from grader.reporting.gradescope import error_results, gradescope_results
-from grader.submission import ANSWER_FILES, SubmissionFolder, declared_id
+from grader.submission import ANSWER_FILES, IdSource, SubmissionFolder, declared_id
 from grader.variants import variants_for
 
 DEFAULT_ROOT = Path("/autograder")
@@ -91,7 +91,7 @@ def main(submission_dir: Path, results_path: Path, problems_dir: Path, course_fi
         submission = submission_in(submission_dir)
         variants = variants_for(course, problems)
         if variants is not None:
-            submission = replace(submission, student_id=variant_student_id(submission, submission_dir.parent))
+            submission = with_variant_id(submission, submission_dir.parent)
         result = grade_folder(submission, problems, variants=variants)
         data = gradescope_results(result, max_scores, course.lang, reveal=course.reveal)
     except Exception as error:  # any failure must still leave a valid results file
@@ -102,8 +102,9 @@ def main(submission_dir: Path, results_path: Path, problems_dir: Path, course_fi
     return 0
 
 
-def variant_student_id(submission: SubmissionFolder, root: Path) -> str:
-    """Whose numbers to grade with: Gradescope's roster id (``sid``) of the submitter, else ``[student] id``.
+def with_variant_id(submission: SubmissionFolder, root: Path) -> SubmissionFolder:
+    """The submission under the id whose numbers to grade with: Gradescope's roster id (``sid``) of the
+    submitter, else ``[student] id`` (which :func:`submission_in` has made its id already).
 
     Raises:
         GraderError: When neither is there (grading with someone else's numbers would be silently wrong).
@@ -114,9 +115,9 @@ def variant_student_id(submission: SubmissionFolder, root: Path) -> str:
     except (OSError, ValueError, AttributeError):
         sid = ""
     if sid:
-        return sid
+        return replace(submission, student_id=sid, named_by=IdSource.ROSTER)
     if submission.student_id != SUBMISSION_ID:
-        return submission.student_id
+        return submission
     raise GraderError("every student has their own numbers, and this submission names no student: "
                       "write your student id under [student] id in answers.toml")
 

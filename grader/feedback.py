@@ -70,6 +70,11 @@ def id_mismatch(given: str, used: str, named_by: IdSource) -> Message:
     if named_by is IdSource.OPTION:
         return Message(f"[student].id is {given!r} but --student is {used!r}; {used!r} is used.",
                        f"مقدار [student].id برابر {given!r} است اما --student برابر {used!r} است؛ {used!r} به کار می‌رود.")
+    if named_by is IdSource.ROSTER:
+        return Message(f"[student].id is {given!r} but you submitted as {used!r} (the course roster's id); "
+                       f"{used!r} is used.",
+                       f"مقدار [student].id برابر {given!r} است اما با شناسه {used!r} (شناسه فهرست درس) ارسال کرده‌اید؛ "
+                       f"{used!r} به کار می‌رود.")
     return Message(f"[student].id is {given!r} but the submission folder is {used!r}; the folder name is used.",
                    f"مقدار [student].id برابر {given!r} است اما نام پوشه {used!r} است؛ نام پوشه به کار می‌رود.")
 

@@ -33,6 +33,7 @@ class IdSource(Enum):
 
     FOLDER = "folder"  # the submission folder's name, as in a class run
     OPTION = "option"  # named by the student checking it (``grade check --student``)
+    ROSTER = "roster"  # the submitter's id on the grading platform (Gradescope's ``sid``)
 
 
 @dataclass(frozen=True)

@@ -448,6 +448,14 @@ def test_gradescope_grades_with_the_submitters_roster_id(tmp_path, course_file, 
     assert results["score"] == 45.5
 
 
+def test_gradescope_id_warning_names_the_roster_id(tmp_path, course_file, pool) -> None:
+    """On Gradescope a [student] id other than the submitter's sid is reported against the roster, not a folder."""
+    answers = key_text(pool.for_student("s7"), "someone-else")
+    results = _gradescope(tmp_path, answers, course_file, {"users": [{"sid": "s7", "email": "s7@uni"}]})
+    text = json.dumps(results, ensure_ascii=False)
+    assert "you submitted as 's7' (the course roster's id)" in text and "submission folder" not in text
+
+
 def test_gradescope_without_any_student_id_is_an_error_result(tmp_path, course_file, pool) -> None:
     """With variants on, an upload naming no student (no sid, no [student] id) gets an error asking for the id."""
     document = answer_key(pool.for_student("s7"))

@@ -115,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     Always exits 0 once the output is written, so the reporter step runs and
     reports the grade (a grading failure is reported as status ``error``).
     """
-    from dataclasses import replace
-
-    from grader.autograder_gradescope import submission_in, variant_student_id  # entry-point helpers
+    from grader.autograder_gradescope import submission_in, with_variant_id  # entry-point helpers
     from grader.course import COURSE_FILE, Course, load_course
     from grader.engine import grade_folder
     from grader.problems import default_problems_dir, load_problems
@@ -141,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         course = load_course(course_path) if course_path.is_file() else Course()
         submission, variants = submission_in(arguments.repo), variants_for(course, problems)
         if variants is not None:  # no roster here: the id the answers file names, or an error
-            submission = replace(submission, student_id=variant_student_id(submission, arguments.repo))
+            submission = with_variant_id(submission, arguments.repo)
         result = grade_folder(submission, problems, variants=variants)
         data = classroom_result(result, max_scores, course.lang)
         print(f"{result.student_id}: {points(result.total)}/{points(max_score)} ({result.status.value})")
