@@ -2,10 +2,10 @@
 
 A forked child starts with a copy of the parent's memory, so the graded class
 reaches it without being pickled. The students are taken in small chunks from
-a shared counter: the children start at once, the parent goes on with the
-class-wide reports, then joins in on the chunks still left, so no process
-waits while another has work. Where ``fork`` is not the way processes start
-(Windows, macOS), the work runs in the parent.
+a shared counter: the children start at once (the first may do one other job
+first), the parent goes on with the class-wide reports, then joins in on the
+chunks still left, so no process waits while another has work. Where ``fork``
+is not the way processes start (Windows, macOS), the work runs in the parent.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ CHUNK = 64
 
 
 def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
-                   chunk: int = CHUNK) -> Callable[[], None]:
+                   chunk: int = CHUNK, *, first: Callable[[], None] | None = None) -> Callable[[], None]:
     """Start ``processes`` forked processes doing ``work(start, stop)`` over chunks of ``range(count)``.
 
     Args:
@@ -31,12 +31,16 @@ def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
         processes: How many processes beside this one; with none (or without fork) all the work is done
             here, at once.
         chunk: Items taken at a time.
+        first: A job done once, before any chunk, by the first forked process (here, with none): the
+            others and this one take the chunks meanwhile.
 
     Returns:
         A function that does the chunks no process has taken yet, waits for the processes, and raises
         GraderError when one of them failed.
     """
     if processes < 1 or sys.platform != "linux":
+        if first is not None:
+            first()
         for start in range(0, count, chunk):
             work(start, min(start + chunk, count))
         return lambda: None
@@ -52,7 +56,13 @@ def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
                 return
             work(start, min(start + chunk, count))
 
-    children = [context.Process(target=take_chunks, daemon=True) for _ in range(processes)]
+    def first_then_chunks() -> None:
+        if first is not None:
+            first()
+        take_chunks()
+
+    children = [context.Process(target=first_then_chunks if number == 0 else take_chunks, daemon=True)
+                for number in range(processes)]
     with long_lived():
         keep()  # the children need not walk (and copy) what they inherit
         for child in children:
@@ -64,6 +74,6 @@ def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
             child.join()
         failed = [child.exitcode for child in children if child.exitcode != 0]
         if failed:  # the child has printed its traceback
-            raise GraderError(f"writing the feedback files failed in a worker process (exit code {failed[0]})")
+            raise GraderError(f"writing the reports failed in a forked process (exit code {failed[0]})")
 
     return finish

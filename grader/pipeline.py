@@ -136,6 +136,14 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
 
     expected = _expected_answers(problems, options.course)
     written: list[Path] = []
+
+    def write_similarity() -> None:
+        from grader.reporting.files import write_similarity_report
+        from grader.similarity import similar_essays
+
+        write_similarity_report(options.out, similar_essays(batch, exclude=options.similarity_exclude))
+
+    similarity: Callable[[], None] | None = write_similarity if Format.CSV in options.formats else None
     feedback_written: Callable[[], None] = lambda: None
     if Format.FEEDBACK in options.formats:
         def write_feedback(start: int, stop: int) -> None:
@@ -144,23 +152,28 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
             write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
 
         # Written in other processes (a file per student adds up) while this one does the class-wide reports,
-        # then by this one too, until every student's are written.
+        # then by this one too, until every student's are written. The first of them finds the similar
+        # essays first (seconds for a large class): the class-wide reports' longest part, which would
+        # otherwise leave the others' CPU idle at the end while this process alone finishes it.
         _sum_scores(batch)
         feedback_written = share_in_forks(write_feedback, len(batch.submissions),
-                                          _report_processes(options, len(batch.submissions)))
+                                          _report_processes(options, len(batch.submissions)),
+                                          first=similarity)
+        similarity = None  # the writers' job
     from grader.reporting.excel import write_xlsx
-    from grader.reporting.files import write_atomic, write_csv_reports
+    from grader.reporting.files import SIMILARITY_FILE, write_atomic, write_score_reports
     from grader.reporting.gradescope import gradescope_results
     from grader.reporting.html_report import write_html
     from grader.safe_names import safe_file_name
-    from grader.similarity import similar_essays
 
     if Format.CSV in options.formats:
-        similar = similar_essays(batch, exclude=options.similarity_exclude)
-        written += write_csv_reports(batch, options.out, options.lang, similar)
+        if similarity is not None:
+            similarity()
+        written += [*write_score_reports(batch, options.out, options.lang), options.out / SIMILARITY_FILE]
     if Format.FEEDBACK in options.formats:
-        feedback_written()
+        # Named while the forked writers still work (20,000 paths take a few tenths of a second).
         written += [path for r in batch.submissions for path in feedback_paths(r.student_id, options.out / "feedback")]
+        feedback_written()
     if Format.XLSX in options.formats:
         written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
     if Format.HTML in options.formats:

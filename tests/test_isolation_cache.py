@@ -88,6 +88,32 @@ def test_feedback_written_in_forked_processes_is_identical(tmp_path, problems, m
     assert len(runs[0]) == 2 * len(submissions) and runs[0] == runs[1]
 
 
+def test_similarity_found_by_a_forked_writer_is_identical(tmp_path, problems, monkeypatch) -> None:
+    """With forked feedback writers, one of them finds the similar essays, and the CSV reports are the same
+    bytes as those of a run without forks."""
+    import grader.similarity
+
+    monkeypatch.setattr(pipeline, "FORK_FROM", 1)  # the sample class is small: fork for it too
+    found = grader.similarity.similar_essays
+
+    def similar_essays(*args, **kwargs):
+        (tmp_path / f"similarity-{os.getpid()}").write_text("")
+        return found(*args, **kwargs)
+
+    monkeypatch.setattr(grader.similarity, "similar_essays", similar_essays)
+    submissions = find_submissions(SUBMISSIONS)
+    runs = []
+    for workers in (0, 2):
+        out = tmp_path / f"w{workers}"
+        run = replace(options(out, workers=workers, similarity_exclude=()), formats=(Format.CSV, Format.FEEDBACK))
+        assert out / "similarity.csv" in run_class(submissions, problems, run).written
+        runs.append(csv_bytes(out))
+    finders = sorted(int(p.name.split("-")[1]) for p in tmp_path.glob("similarity-*"))
+    assert len(finders) == 2 and os.getpid() in finders  # once here (no forks), once in a forked writer
+    assert runs[0] == runs[1]
+    assert b"q1,answer,carried-forward,mistake-pool-stride," in runs[1]["similarity.csv"]
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
     """Poll until ``condition()`` holds (the forked processes have started their work)."""
     deadline = time.monotonic() + seconds
@@ -122,6 +148,28 @@ def test_failed_forked_chunk_is_an_error(tmp_path) -> None:
     wait_for(lambda: any(tmp_path.iterdir()))
     with pytest.raises(GraderError, match="exit code 1"):
         finish()
+
+
+def test_first_job_runs_once_in_a_forked_process(tmp_path) -> None:
+    """The first job runs exactly once, in a forked process, and every chunk still runs exactly once."""
+    def first() -> None:
+        (tmp_path / f"first-{os.getpid()}").write_text("")
+
+    def work(start: int, stop: int) -> None:
+        (tmp_path / f"{start}-{stop}-{os.getpid()}").write_text("done")
+
+    share_in_forks(work, 300, 2, chunk=7, first=first)()
+    firsts = [p.name for p in tmp_path.glob("first-*")]
+    assert len(firsts) == 1 and firsts != [f"first-{os.getpid()}"]
+    chunks = sorted(tuple(int(n) for n in p.name.split("-")[:2]) for p in tmp_path.iterdir() if p.name[0].isdigit())
+    assert chunks == [(start, min(start + 7, 300)) for start in range(0, 300, 7)]
+
+
+def test_first_job_runs_here_first_without_processes() -> None:
+    """With no processes asked for, the first job is done here, before the chunks."""
+    seen: list[object] = []
+    share_in_forks(lambda start, stop: seen.append((start, stop)), 100, 0, first=lambda: seen.append("first"))
+    assert seen == ["first", (0, 64), (64, 100)]
 
 
 def test_no_processes_runs_the_work_here(tmp_path) -> None:

@@ -205,7 +205,7 @@ def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
             for index, part in enumerate(("b", "a,b", 'c"'))),),))
         for sid in ("s2", "s,1", 's"3')))
     for lang in Lang:
-        files.write_csv_reports(batch, tmp_path, lang)
+        files.write_score_reports(batch, tmp_path, lang)
         expected = parts_frame(batch, lang).to_csv(index=False, lineterminator="\n")
         assert (tmp_path / "parts.csv").read_bytes() == expected.encode("utf-8")
 

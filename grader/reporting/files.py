@@ -156,10 +156,9 @@ def _in_folder(folder: Path, make: Callable[[], T]) -> T:
         return make()
 
 
-def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
-                      similar: tuple[SimilarPair, ...] = ()) -> list[Path]:
-    """Write ``scores.csv``, ``parts.csv`` and ``similarity.csv`` into ``out``; returns the files written."""
-    from grader.reporting.frames import PARTS_COLUMNS, part_rows, scores_frame, similarity_frame  # pandas: here only
+def write_score_reports(batch: BatchResult, out: Path, lang: Lang) -> list[Path]:
+    """Write ``scores.csv`` and ``parts.csv`` into ``out``; returns the files written."""
+    from grader.reporting.frames import PARTS_COLUMNS, part_rows, scores_frame  # pandas: here only
 
     # Streamed to the file (the CSV text of a large class need not exist whole in memory), with Unix
     # line ends: byte-identical across runs and platforms. parts.csv, the large one, goes through the
@@ -167,11 +166,22 @@ def write_csv_reports(batch: BatchResult, out: Path, lang: Lang,
     writers: tuple[tuple[str, Callable[[TextIO], object]], ...] = (
         ("scores.csv", lambda file: scores_frame(batch, lang).to_csv(file, index=False, lineterminator="\n")),
         ("parts.csv", lambda file: _write_rows(file, PARTS_COLUMNS, part_rows(batch, lang))),
-        ("similarity.csv", lambda file: similarity_frame(similar).to_csv(file, index=False, lineterminator="\n")),
     )
     for name, write in writers:
         write_atomic_with(out / name, write)
     return [out / name for name, _ in writers]
+
+
+SIMILARITY_FILE = "similarity.csv"
+
+
+def write_similarity_report(out: Path, similar: tuple[SimilarPair, ...]) -> Path:
+    """Write ``similarity.csv`` (one row per pair of similar essays) into ``out``; returns its path."""
+    from grader.reporting.frames import similarity_frame  # pandas: here only
+
+    path = out / SIMILARITY_FILE
+    write_atomic_with(path, lambda file: similarity_frame(similar).to_csv(file, index=False, lineterminator="\n"))
+    return path
 
 
 def _write_rows(file: TextIO, columns: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
