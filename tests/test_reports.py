@@ -210,6 +210,25 @@ def test_parts_csv_is_the_frame_as_pandas_writes_it(tmp_path) -> None:
         assert (tmp_path / "parts.csv").read_bytes() == expected.encode("utf-8")
 
 
+def test_similarity_csv_is_the_pairs_as_pandas_writes_them(tmp_path) -> None:
+    """similarity.csv is byte for byte the pairs, sorted by problem, part and students, as a pandas frame of
+    them is written (ids with quotes, commas, line ends and Persian letters included)."""
+    import pandas as pd
+
+    from grader.similarity import SimilarPair
+
+    pairs = (SimilarPair("q2a", "answer", 's"3', "s,1", Fraction(2, 3), 40),
+             SimilarPair("q1", "answer", "ب", "a\nb", Fraction(1, 2), 7),
+             SimilarPair("q1", "answer", "a", "ب", Fraction(5, 7), 12))
+    path = files.write_similarity_report(tmp_path, pairs)
+    frame = pd.DataFrame([(p.problem, p.part, p.student_a, p.student_b, f"{float(p.similarity):.3f}",
+                           str(p.shared_shingles)) for p in pairs], columns=list(files.SIMILARITY_COLUMNS),
+                         dtype=object).sort_values(["problem", "part", "student_a", "student_b"], kind="stable")
+    assert path == tmp_path / "similarity.csv"
+    assert path.read_bytes() == frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert path.read_text(encoding="utf-8").splitlines()[1] == "q1,answer,a,ب,0.714,12"
+
+
 def test_rows_written_as_the_csv_module_writes_them(monkeypatch) -> None:
     """5,000 random rows (quotes, commas, line ends, NUL, Persian, empty fields, one-field rows) come out as csv.writer's."""
     import random

@@ -67,18 +67,3 @@ def parts_frame(batch: BatchResult, lang: Lang) -> pd.DataFrame:
     ``diagnosis`` (the id of a recognised mistake) extends the contract's columns.
     """
     return pd.DataFrame(part_rows(batch, lang), columns=list(PARTS_COLUMNS), dtype=object)
-
-
-SIMILARITY_COLUMNS = ("problem", "part", "student_a", "student_b", "similarity", "shared_shingles")
-
-
-def similarity_frame(pairs: tuple) -> pd.DataFrame:
-    """One row per suspiciously similar pair of essays, sorted by problem, part and students."""
-    columns = {  # column by column: a large class can have a hundred thousand pairs
-        "problem": [p.problem for p in pairs], "part": [p.part for p in pairs],
-        "student_a": [p.student_a for p in pairs], "student_b": [p.student_b for p in pairs],
-        "similarity": [f"{p.similarity.numerator / p.similarity.denominator:.3f}" for p in pairs],
-        "shared_shingles": [str(p.shared_shingles) for p in pairs],
-    }
-    frame = pd.DataFrame(columns, columns=list(SIMILARITY_COLUMNS), dtype=object)
-    return frame.sort_values(["problem", "part", "student_a", "student_b"], kind="stable").reset_index(drop=True)
