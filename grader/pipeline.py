@@ -171,9 +171,7 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
             similarity()
         written += [*write_score_reports(batch, options.out, options.lang), options.out / SIMILARITY_FILE]
     if Format.FEEDBACK in options.formats:
-        # Named while the forked writers still work (20,000 paths take a few tenths of a second).
         written += [path for r in batch.submissions for path in feedback_paths(r.student_id, options.out / "feedback")]
-        feedback_written()
     if Format.XLSX in options.formats:
         written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
     if Format.HTML in options.formats:
@@ -188,6 +186,9 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
         if fmt in options.formats:
             write_atomic(options.out / name, text())
             written.append(options.out / name)
+    # Joined last: every other report is written while the forked writers work (this process then writes
+    # the feedback files they have not taken).
+    feedback_written()
     return written
 
 
