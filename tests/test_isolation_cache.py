@@ -89,14 +89,14 @@ def test_feedback_written_in_forked_processes_is_identical(tmp_path, problems, m
 
 
 def test_every_format_identical_with_forked_writers(tmp_path, problems, monkeypatch) -> None:
-    """With every format asked for, a run whose per-student files are written by forked processes (while this
-    one writes the class-wide reports) writes the same files, byte for byte, as a run without forks."""
+    """Every format written with forked feedback writers gives the same files, byte for byte, as without forks."""
     monkeypatch.setattr(pipeline, "FORK_FROM", 1)  # the sample class is small: fork for it too
     submissions = find_submissions(SUBMISSIONS)
     runs = []
     for workers in (0, 2):
         out = tmp_path / f"w{workers}"
-        written = run_class(submissions, problems, replace(options(out, workers=workers), formats=tuple(Format))).written
+        run = replace(options(out, workers=workers), formats=tuple(Format))
+        written = run_class(submissions, problems, run).written
         files = sorted(p for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts)
         assert sorted(written) == files
         runs.append({p.relative_to(out): p.read_bytes() for p in files})
@@ -105,8 +105,7 @@ def test_every_format_identical_with_forked_writers(tmp_path, problems, monkeypa
 
 
 def test_similarity_found_by_a_forked_writer_is_identical(tmp_path, problems, monkeypatch) -> None:
-    """With forked feedback writers, one of them finds the similar essays, and the CSV reports are the same
-    bytes as those of a run without forks."""
+    """A forked feedback writer finds the similar essays, and the CSV files are those of a run without forks."""
     import grader.similarity
 
     monkeypatch.setattr(pipeline, "FORK_FROM", 1)  # the sample class is small: fork for it too
