@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -275,6 +276,23 @@ def test_xlsx_writes_are_byte_identical(tmp_path, sample_batch, monkeypatch) -> 
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert b"2000-01-01T00:00:00Z" in archive.read("docProps/core.xml")
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed
+
+
+def test_xlsx_bytes_do_not_depend_on_lxml(tmp_path) -> None:
+    """A machine with lxml installed writes the same report.xlsx bytes as one without it."""
+    fake = tmp_path / "fake" / "lxml"  # a stand-in lxml that openpyxl would take for a usable one
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "etree.py").write_text("LXML_VERSION = (9, 9, 9, 0)\n")
+
+    def workbook(out: str, *path: Path) -> bytes:
+        env = {key: value for key, value in os.environ.items() if key != "OPENPYXL_LXML"}
+        env["PYTHONPATH"] = os.pathsep.join(map(str, (*path, ROOT)))
+        subprocess.run([sys.executable, "-m", "grader.cli", "run", str(SUBMISSIONS), "--out", str(tmp_path / out),
+                        "--formats", "xlsx", "--workers", "0", "-q"], cwd=ROOT, env=env, check=True)
+        return (tmp_path / out / "report.xlsx").read_bytes()
+
+    assert workbook("with-lxml", fake.parent) == workbook("without")
 
 
 def test_xlsx_keeps_hostile_text_as_text(tmp_path) -> None:

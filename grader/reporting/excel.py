@@ -2,9 +2,9 @@
 
 Cells hold numbers as numbers and every text as a text cell (a student's
 ``=...`` is never a formula). Output is byte-identical for the same results:
-fixed document dates and fixed dates on the files inside the zip.
-openpyxl is imported only when a workbook is made, so ``grade check`` does
-not pay for it.
+fixed document dates and fixed dates on the files inside the zip, and the
+same XML writer whether or not lxml is installed. openpyxl is imported only
+when a workbook is made, so ``grade check`` does not pay for it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime
 import io
 import os
 import re
+import sys
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -161,6 +162,17 @@ def _review_rows(batch: BatchResult, roster: Roster | None, lang: Lang) -> tuple
     return header, rows
 
 
+def _same_writer_everywhere() -> None:
+    """Have openpyxl write with the standard library's XML writer, before its first import.
+
+    openpyxl writes through lxml when that is installed, and its files then
+    differ in bytes (the same cells): one class's workbook is to be the same
+    file on every machine. Once openpyxl is imported, its choice is made.
+    """
+    if "openpyxl" not in sys.modules:
+        os.environ["OPENPYXL_LXML"] = "False"
+
+
 def build_workbook(batch: BatchResult, course: Course, roster: Roster | None = None,
                    lang: Lang = Lang.EN) -> Workbook:
     """The workbook with the five sheets of :data:`SHEETS`, in that order.
@@ -171,6 +183,7 @@ def build_workbook(batch: BatchResult, course: Course, roster: Roster | None = N
         roster: Adds name, email and section to ``scores`` (and name to ``review queue``).
         lang: Language of feedback and notes.
     """
+    _same_writer_everywhere()
     from openpyxl import Workbook
 
     workbook = Workbook()
