@@ -20,7 +20,7 @@ from grader.errors import GraderError
 from grader.forked import share_in_forks
 from grader.isolation import Limits
 from grader.pipeline import Format, RunOptions, run_class
-from grader.problems import load_problems
+from grader.problems import Problem, load_problems
 from grader.results import Lang, Status, SubmissionResult, SubmissionStatus
 from grader.submission import find_submissions
 from tests.conftest import PROBLEMS, SUBMISSIONS
@@ -73,33 +73,32 @@ def test_reports_identical_with_any_number_of_workers(tmp_path, problems) -> Non
     assert runs[0] == runs[1] == runs[2]
 
 
-def test_feedback_written_in_forked_processes_is_identical(tmp_path, problems, monkeypatch) -> None:
-    """Feedback files written by two forked processes are the same files, byte for byte, as written by one."""
+def files_with_and_without_forks(tmp_path: Path, problems: tuple[Problem, ...], monkeypatch: pytest.MonkeyPatch,
+                                 formats: tuple[Format, ...], **changes: object) -> list[dict[Path, bytes]]:
+    """The files (by path under ``--out``, the cache left out) of a run of the samples without forks, then of one
+    whose per-student files are written by two forked processes; each run's files are the ones it says it wrote."""
     monkeypatch.setattr(pipeline, "FORK_FROM", 1)  # the sample class is small: fork for it too
-    submissions = find_submissions(SUBMISSIONS)
     runs = []
     for workers in (0, 2):
         out = tmp_path / f"w{workers}"
-        run = replace(options(out, workers=workers), formats=(Format.CSV, Format.FEEDBACK))
-        result = run_class(submissions, problems, run)
-        files = sorted((out / "feedback").iterdir())
-        assert sorted(p for p in result.written if p.parent.name == "feedback") == files
-        runs.append({p.name: p.read_bytes() for p in files})
-    assert len(runs[0]) == 2 * len(submissions) and runs[0] == runs[1]
+        run = replace(options(out, workers=workers, **changes), formats=formats)
+        written = run_class(find_submissions(SUBMISSIONS), problems, run).written
+        files = sorted(p for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts)
+        assert sorted(written) == files
+        runs.append({p.relative_to(out): p.read_bytes() for p in files})
+    return runs
+
+
+def test_feedback_written_in_forked_processes_is_identical(tmp_path, problems, monkeypatch) -> None:
+    """Feedback files written by two forked processes are the same files, byte for byte, as written by one."""
+    runs = files_with_and_without_forks(tmp_path, problems, monkeypatch, (Format.CSV, Format.FEEDBACK))
+    feedback = [path for path in runs[0] if path.parent.name == "feedback"]
+    assert len(feedback) == 2 * len(find_submissions(SUBMISSIONS)) and runs[0] == runs[1]
 
 
 def test_every_format_identical_with_forked_writers(tmp_path, problems, monkeypatch) -> None:
     """Every format written with forked feedback writers gives the same files, byte for byte, as without forks."""
-    monkeypatch.setattr(pipeline, "FORK_FROM", 1)  # the sample class is small: fork for it too
-    submissions = find_submissions(SUBMISSIONS)
-    runs = []
-    for workers in (0, 2):
-        out = tmp_path / f"w{workers}"
-        run = replace(options(out, workers=workers), formats=tuple(Format))
-        written = run_class(submissions, problems, run).written
-        files = sorted(p for p in out.rglob("*") if p.is_file() and ".cache" not in p.parts)
-        assert sorted(written) == files
-        runs.append({p.relative_to(out): p.read_bytes() for p in files})
+    runs = files_with_and_without_forks(tmp_path, problems, monkeypatch, tuple(Format))
     assert runs[0] == runs[1]
     assert {p.name for p in runs[1]} >= {"report.xlsx", "report.html", "scores.csv", "canvas.csv", "junit.xml"}
 
@@ -108,7 +107,6 @@ def test_similarity_found_by_a_forked_writer_is_identical(tmp_path, problems, mo
     """A forked feedback writer finds the similar essays, and the CSV files are those of a run without forks."""
     import grader.similarity
 
-    monkeypatch.setattr(pipeline, "FORK_FROM", 1)  # the sample class is small: fork for it too
     found = grader.similarity.similar_essays
 
     def similar_essays(*args, **kwargs):
@@ -116,17 +114,12 @@ def test_similarity_found_by_a_forked_writer_is_identical(tmp_path, problems, mo
         return found(*args, **kwargs)
 
     monkeypatch.setattr(grader.similarity, "similar_essays", similar_essays)
-    submissions = find_submissions(SUBMISSIONS)
-    runs = []
-    for workers in (0, 2):
-        out = tmp_path / f"w{workers}"
-        run = replace(options(out, workers=workers, similarity_exclude=()), formats=(Format.CSV, Format.FEEDBACK))
-        assert out / "similarity.csv" in run_class(submissions, problems, run).written
-        runs.append(csv_bytes(out))
+    runs = files_with_and_without_forks(tmp_path / "runs", problems, monkeypatch, (Format.CSV, Format.FEEDBACK),
+                                        similarity_exclude=())
     finders = sorted(int(p.name.split("-")[1]) for p in tmp_path.glob("similarity-*"))
     assert len(finders) == 2 and os.getpid() in finders  # once here (no forks), once in a forked writer
     assert runs[0] == runs[1]
-    assert b"q1,answer,carried-forward,mistake-pool-stride," in runs[1]["similarity.csv"]
+    assert b"q1,answer,carried-forward,mistake-pool-stride," in runs[1][Path("similarity.csv")]
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 20.0) -> None:
