@@ -6,6 +6,7 @@ import base64
 import hashlib
 import math
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -23,8 +24,8 @@ from grader.course import Course
 from grader.reporting.excel import ITEM_COLUMNS, REVIEW_COLUMNS, SHEETS, SUMMARY_COLUMNS, write_xlsx
 from grader.reporting.frames import PARTS_COLUMNS
 from grader.reporting.html_report import feedback_href, render_html, write_html
-from grader.reporting.item_analysis import class_summary, group_size, item_analysis, mistake_frequencies, \
-    review_queue
+from grader.reporting.item_analysis import class_summary, correlation, group_size, item_analysis, \
+    mistake_frequencies, review_queue
 from grader.results import BatchResult, Lang, Message, PartResult, ProblemResult, Status, SubmissionResult, \
     SubmissionStatus
 from grader.roster import Roster, Student, join_roster
@@ -142,6 +143,43 @@ def test_item_analysis_point_biserial(small_batch) -> None:
     # c: x = [0, 0, 0, 1], rest = [3, 2, 2, 0]: Sxy = -7/4, Sxx = 3/4, Syy = 19/4
     assert c.point_biserial == pytest.approx(-1.75 / math.sqrt(0.75 * 4.75))
     assert c.point_biserial == pytest.approx(-0.9271726499)
+
+
+def fraction_correlation(xs: list[Fraction], ys: list[Fraction]) -> float | None:
+    """Pearson correlation the textbook way, in fractions, rounded once (the reference)."""
+    n = len(xs)
+    if n < 2:
+        return None
+    mean_x, mean_y = sum(xs, Fraction(0)) / n, sum(ys, Fraction(0)) / n
+    cov = sum(((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)), Fraction(0))
+    var_x, var_y = sum((x - mean_x) ** 2 for x in xs), sum((y - mean_y) ** 2 for y in ys)
+    if var_x == 0 or var_y == 0:
+        return None
+    return max(-1.0, min(1.0, math.copysign(math.sqrt(cov * cov / (var_x * var_y)), cov)))
+
+
+def test_item_analysis_is_exact_on_awkward_fractions() -> None:
+    """Means, ranks and correlations of scores in thirds, sevenths and elevenths equal the fractions' own."""
+    rng = random.Random(7)
+    students = []
+    for number in range(300):
+        parts = [part_result(name, Fraction(rng.randrange(0, 3 * 7 * 11 + 1), 3 * 7 * 11) * rng.choice((1, 2)),
+                             2, rng.choice((C, P, W))) for name in ("a", "b", "c")]
+        students.append(submission(f"s{number:03d}", *parts))
+    batch = BatchResult(tuple(students), {"p": Fraction(6)})
+    for stats, name in zip(item_analysis(batch), ("a", "b", "c")):
+        entries = [(r.student_id, r.total, next(p for p in r.parts if p.part == name)) for r in students]
+        scores = [part.score for _, _, part in entries]
+        ranked = sorted(entries, key=lambda e: (e[1], e[0]))
+        k = group_size(len(entries))
+        correct = [sum(part.status is C for _, _, part in group) for group in (ranked[:k], ranked[-k:])]
+        assert stats.mean_score == sum(scores, Fraction(0)) / len(scores)
+        assert stats.upper_lower == Fraction(correct[1] - correct[0], k)
+        assert stats.point_biserial == fraction_correlation(scores, [total - part.score for _, total, part in entries])
+    xs = [Fraction(rng.randrange(1, 50), rng.choice((3, 7, 11))) for _ in range(200)]
+    ys = [x * Fraction(5, 3) + Fraction(rng.randrange(-9, 9), 13) for x in xs]
+    assert correlation(xs, ys) == fraction_correlation(xs, ys) and correlation(xs, xs) == 1.0
+    assert correlation(xs, [Fraction(1, 3)] * len(xs)) is None
 
 
 def test_item_analysis_mistakes_and_carried_forward(small_batch) -> None:
@@ -273,9 +311,21 @@ def test_xlsx_writes_are_byte_identical(tmp_path, sample_batch, monkeypatch) -> 
     second = write_xlsx(tmp_path / "two.xlsx", sample_batch, Course()).read_bytes()
     assert first == second
     with zipfile.ZipFile(tmp_path / "two.xlsx") as archive:
-        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 31, 0, 0, 0)}  # XlsxWriter's own
         assert b"2000-01-01T00:00:00Z" in archive.read("docProps/core.xml")
-    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.xlsx", "two.xlsx"]  # no temporary file or folder left
+
+
+def test_xlsx_bytes_do_not_depend_on_the_time_zone(tmp_path, sample_batch, monkeypatch) -> None:
+    """Machines in Tehran and in Los Angeles write the same report.xlsx bytes for the same results."""
+    written = []
+    for zone in ("Asia/Tehran", "America/Los_Angeles"):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()  # the zip's dates go through local time
+        written.append(write_xlsx(tmp_path / f"{len(written)}.xlsx", sample_batch, Course()).read_bytes())
+    monkeypatch.undo()
+    time.tzset()
+    assert written[0] == written[1]
 
 
 def test_xlsx_bytes_do_not_depend_on_lxml(tmp_path) -> None:

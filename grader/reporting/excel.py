@@ -2,9 +2,12 @@
 
 Cells hold numbers as numbers and every text as a text cell (a student's
 ``=...`` is never a formula). Output is byte-identical for the same results:
-fixed document dates and fixed dates on the files inside the zip, and the
-same XML writer whether or not lxml is installed. openpyxl is imported only
-when a workbook is made, so ``grade check`` does not pay for it.
+a fixed document date, and XlsxWriter's fixed dates on the files inside the
+zip. XlsxWriter streams each sheet's rows to a temporary file (in a folder
+of its own beside the workbook, removed after), so a class of 10,000, whose
+``parts`` sheet has some 300,000 rows, is never held as cells in memory; it
+is imported only when a workbook is made, so ``grade check`` does not pay
+for it.
 """
 
 from __future__ import annotations
@@ -13,24 +16,23 @@ import datetime
 import io
 import os
 import re
-import sys
 import tempfile
-import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.course import Course
-from grader.reporting.frames import PARTS_COLUMNS, parts_frame, scores_frame
+from grader.reporting.frames import PARTS_COLUMNS, part_rows, scores_frame
 from grader.reporting.formatting import feedback_text
 from grader.reporting.item_analysis import PartStats, class_summary, item_analysis, review_queue
 from grader.results import BatchResult, Lang
 from grader.roster import Roster
 
 if TYPE_CHECKING:
-    from openpyxl.workbook import Workbook
-    from openpyxl.worksheet.worksheet import Worksheet
+    from xlsxwriter.format import Format
+    from xlsxwriter.workbook import Workbook
 
 SHEETS = ("scores", "parts", "summary", "item analysis", "review queue")
 ROSTER_COLUMNS = ("name", "email", "section")
@@ -39,7 +41,6 @@ ITEM_COLUMNS = ("problem", "part", "max_score", "n", "mean_score", "share_correc
 REVIEW_COLUMNS = ("student_id", "problem", "part", "score", "max_score", "feedback")
 SUMMARY_COLUMNS = ("metric", "value")
 FIXED_DATE = datetime.datetime(2000, 1, 1)
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 MAX_CELL = 32_767
 MIN_WIDTH, MAX_WIDTH = 8, 60
 _RTL = re.compile(r"[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
@@ -63,42 +64,49 @@ def mistakes_text(stats: PartStats) -> str:
     return "; ".join(f"{m.diagnosis} ({m.count}): {', '.join(m.student_ids)}" for m in stats.mistakes)
 
 
-def _put(sheet: Worksheet, row: int, column: int, value: Cell) -> None:
-    from openpyxl.styles import Alignment
-
-    cell = sheet.cell(row=row, column=column)
-    if value == "":
-        return  # an empty cell, not an empty text
-    if isinstance(value, str):
-        text = _ILLEGAL.sub("\ufffd", value)
-        if len(text) > MAX_CELL:
-            text = text[:MAX_CELL - 1] + "…"
-        cell.value = text
-        cell.data_type = "s"  # text, never a formula, whatever it starts with
-        if _RTL.search(text):
-            cell.alignment = Alignment(readingOrder=2)
-    else:
-        cell.value = value
+def _text(value: str) -> str:
+    """A text as a cell can hold it: XML's forbidden control characters replaced, cut to Excel's limit."""
+    text = _ILLEGAL.sub("\ufffd", value)
+    return text if len(text) <= MAX_CELL else text[:MAX_CELL - 1] + "…"
 
 
-def _fill(sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Cell]], *, filter_rows: bool = True) -> None:
-    """Header (bold, frozen), rows, column widths and an autofilter."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+@dataclass(frozen=True)
+class _Styles:
+    """A workbook's cell formats (XlsxWriter makes each once per workbook)."""
 
-    bold = Font(bold=True)
-    for column, name in enumerate(header, start=1):
-        _put(sheet, 1, column, name)
-        sheet.cell(row=1, column=column).font = bold
-    for row_number, row in enumerate(rows, start=2):
-        for column, value in enumerate(row, start=1):
-            _put(sheet, row_number, column, value)
-    sheet.freeze_panes = "A2"
-    for column, name in enumerate(header, start=1):
-        longest = max([len(name)] + [len(str(row[column - 1])) for row in rows if row[column - 1] is not None])
-        sheet.column_dimensions[get_column_letter(column)].width = min(MAX_WIDTH, max(MIN_WIDTH, longest + 2))
+    bold: Format  # headers
+    right_to_left: Format  # texts in a right-to-left script
+
+
+def _fill(workbook: Workbook, styles: _Styles, name: str, header: Sequence[str], rows: Sequence[Sequence[Cell]], *,
+          filter_rows: bool = True) -> None:
+    """A sheet: header (bold, frozen), rows, column widths and an autofilter.
+
+    Texts are written as texts, never read as formulas or numbers; a text in a right-to-left script is
+    set to read right to left. Rows are written in order (streamed: see the module's notes).
+    """
+    sheet = workbook.add_worksheet(name)
+    for column, title in enumerate(header):
+        longest = max([len(title)] + [len(str(row[column])) for row in rows if row[column] is not None])
+        sheet.set_column(column, column, min(MAX_WIDTH, max(MIN_WIDTH, longest + 2)))
+    sheet.freeze_panes(1, 0)
     if filter_rows and header:
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+        sheet.autofilter(0, 0, len(rows), len(header) - 1)
+    for column, title in enumerate(header):
+        sheet.write_string(0, column, _text(title), styles.bold)
+    write_string, write_number = sheet.write_string, sheet.write_number
+    for row_number, row in enumerate(rows, start=1):
+        for column, value in enumerate(row):
+            if value is None or value == "":
+                continue  # an empty cell, not an empty text
+            if isinstance(value, str):
+                text = _text(value)
+                if _RTL.search(text):
+                    write_string(row_number, column, text, styles.right_to_left)
+                else:
+                    write_string(row_number, column, text)
+            else:
+                write_number(row_number, column, value)
 
 
 def _scores_rows(batch: BatchResult, roster: Roster | None, lang: Lang) -> tuple[list[str], list[list[Cell]]]:
@@ -116,9 +124,8 @@ def _scores_rows(batch: BatchResult, roster: Roster | None, lang: Lang) -> tuple
 
 
 def _parts_rows(batch: BatchResult, lang: Lang) -> list[list[Cell]]:
-    frame = parts_frame(batch, lang)
-    return [[_number_text(record[c]) if c in ("score", "max_score") else record[c] for c in PARTS_COLUMNS]
-            for record in frame.to_dict("records")]
+    return [[student, problem, part, _number_text(score), _number_text(maximum), *rest]
+            for student, problem, part, score, maximum, *rest in part_rows(batch, lang)]
 
 
 def _summary_rows(batch: BatchResult, course: Course) -> list[list[Cell]]:
@@ -162,66 +169,26 @@ def _review_rows(batch: BatchResult, roster: Roster | None, lang: Lang) -> tuple
     return header, rows
 
 
-def _same_writer_everywhere() -> None:
-    """Have openpyxl write with the standard library's XML writer, before its first import.
+def _write_workbook(target: io.BytesIO, scratch: str, batch: BatchResult, course: Course, roster: Roster | None,
+                    lang: Lang) -> None:
+    """Write the workbook with the five sheets of :data:`SHEETS`, in that order, into ``target``; XlsxWriter's
+    temporary files go to the folder ``scratch``."""
+    import xlsxwriter
 
-    openpyxl writes through lxml when that is installed, and its files then
-    differ in bytes (the same cells): one class's workbook is to be the same
-    file on every machine. Once openpyxl is imported, its choice is made.
-    """
-    if "openpyxl" not in sys.modules:
-        os.environ["OPENPYXL_LXML"] = "False"
-
-
-def build_workbook(batch: BatchResult, course: Course, roster: Roster | None = None,
-                   lang: Lang = Lang.EN) -> Workbook:
-    """The workbook with the five sheets of :data:`SHEETS`, in that order.
-
-    Args:
-        batch: The class's results (after overrides and ``join_roster``, if any).
-        course: Names for the document properties and the summary.
-        roster: Adds name, email and section to ``scores`` (and name to ``review queue``).
-        lang: Language of feedback and notes.
-    """
-    _same_writer_everywhere()
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    properties = workbook.properties
-    properties.creator = "hw-grader"
-    properties.lastModifiedBy = None
-    properties.title = f"{course.name}: {course.assignment}"
-    properties.created = properties.modified = FIXED_DATE
-    scores = workbook.active
-    scores.title = SHEETS[0]
-    _fill(scores, *_scores_rows(batch, roster, lang))
-    _fill(workbook.create_sheet(SHEETS[1]), PARTS_COLUMNS, _parts_rows(batch, lang))
-    _fill(workbook.create_sheet(SHEETS[2]), SUMMARY_COLUMNS, _summary_rows(batch, course), filter_rows=False)
-    _fill(workbook.create_sheet(SHEETS[3]), ITEM_COLUMNS, _item_rows(batch))
-    _fill(workbook.create_sheet(SHEETS[4]), *_review_rows(batch, roster, lang))
-    return workbook
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    """The ``.xlsx`` file of a workbook, byte-identical for the same content.
-
-    openpyxl stamps the save time into the document properties and the zip
-    entries; both are replaced by fixed dates.
-    """
-    from openpyxl.writer.excel import ExcelWriter
-
-    workbook.properties.created = workbook.properties.modified = FIXED_DATE
-    raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
-        ExcelWriter(workbook, archive).save()
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(raw) as source, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            target.writestr(entry, source.read(info.filename))
-    return fixed.getvalue()
+    workbook = xlsxwriter.Workbook(target, {
+        "constant_memory": True, "tmpdir": scratch,
+        # Texts stay texts: a student's "=1+1", "1e5" or "http://..." is not made a formula, number or link.
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+    })
+    workbook.set_properties({"title": f"{course.name}: {course.assignment}", "author": "hw-grader",
+                             "created": FIXED_DATE})
+    styles = _Styles(workbook.add_format({"bold": True}), workbook.add_format({"reading_order": 2}))
+    _fill(workbook, styles, SHEETS[0], *_scores_rows(batch, roster, lang))
+    _fill(workbook, styles, SHEETS[1], PARTS_COLUMNS, _parts_rows(batch, lang))
+    _fill(workbook, styles, SHEETS[2], SUMMARY_COLUMNS, _summary_rows(batch, course), filter_rows=False)
+    _fill(workbook, styles, SHEETS[3], ITEM_COLUMNS, _item_rows(batch))
+    _fill(workbook, styles, SHEETS[4], *_review_rows(batch, roster, lang))
+    workbook.close()
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -249,5 +216,10 @@ def write_xlsx(path: Path, batch: BatchResult, course: Course, roster: Roster | 
         lang: Language of feedback and notes.
     """
     path = Path(path)
-    write_bytes_atomic(path, workbook_bytes(build_workbook(batch, course, roster, lang)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    target = io.BytesIO()
+    # Nothing is written outside the report's folder, and nothing is left there: the scratch folder goes.
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as scratch:
+        _write_workbook(target, scratch, batch, course, roster, lang)
+    write_bytes_atomic(path, target.getvalue())
     return path

@@ -43,7 +43,9 @@ Mistakes
 from __future__ import annotations
 
 import math
+import operator
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -184,8 +186,22 @@ def counted_submissions(batch: BatchResult) -> tuple[SubmissionResult, ...]:
                         key=lambda r: r.student_id))
 
 
+def _scaled(values: Sequence[Fraction]) -> tuple[list[int], int]:
+    """The values as integers over their least common denominator, and that denominator.
+
+    Sums, products and comparisons of these integers are exact, as those of the fractions are, at a
+    small part of the cost (a fraction's arithmetic reduces every result): a class of 10,000 has
+    hundreds of thousands of scores.
+    """
+    denominator = math.lcm(*{value.denominator for value in values})
+    return [value.numerator * (denominator // value.denominator) for value in values], denominator
+
+
 def _mean(values: list[Fraction]) -> Fraction | None:
-    return sum(values, Fraction(0)) / len(values) if values else None
+    if not values:
+        return None
+    scaled, denominator = _scaled(values)
+    return Fraction(sum(scaled), denominator * len(values))
 
 
 def _median(values: list[Fraction]) -> Fraction | None:
@@ -201,18 +217,21 @@ def group_size(n: int) -> int:
     return max(1, math.floor(GROUP_SHARE * n + Fraction(1, 2)))
 
 
-def upper_lower_index(rows: list[tuple[str, Fraction, bool]]) -> Fraction | None:
+def upper_lower_index(rows: list[tuple[str, Fraction | int, bool]]) -> Fraction | None:
     """Share correct in the top 27% by total minus that in the bottom 27%.
 
     Args:
-        rows: ``(student_id, total, correct)`` per student.
+        rows: ``(student_id, total, correct)`` per student (the totals as fractions, or as integers over one
+            denominator).
 
     Returns:
         The index, or ``None`` for fewer than two students or when every total is equal.
     """
-    if len(rows) < 2 or len({total for _, total, _ in rows}) == 1:
+    totals, _ = _scaled([total for _, total, _ in rows])  # the same order as the fractions'
+    if len(rows) < 2 or len(set(totals)) == 1:
         return None
-    ranked = sorted(rows, key=lambda row: (row[1], row[0]))
+    order = sorted(range(len(rows)), key=lambda i: (totals[i], rows[i][0]))  # stable, as sorting the rows was
+    ranked = [rows[i] for i in order]
     k = group_size(len(rows))
     lower, upper = ranked[:k], ranked[-k:]
     return Fraction(sum(correct for *_, correct in upper) - sum(correct for *_, correct in lower), k)
@@ -223,13 +242,21 @@ def correlation(xs: list[Fraction], ys: list[Fraction]) -> float | None:
 
     Undefined means fewer than two pairs or zero variance in either list.
     """
-    n = len(xs)
-    if n < 2 or n != len(ys):
+    if len(xs) < 2 or len(xs) != len(ys):
         return None
-    mean_x, mean_y = sum(xs, Fraction(0)) / n, sum(ys, Fraction(0)) / n
-    cov = sum(((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)), Fraction(0))
-    var_x = sum(((x - mean_x) ** 2 for x in xs), Fraction(0))
-    var_y = sum(((y - mean_y) ** 2 for y in ys), Fraction(0))
+    return _pearson(_scaled(xs)[0], _scaled(ys)[0])
+
+
+def _pearson(xs: list[int], ys: list[int]) -> float | None:
+    """:func:`correlation` of two lists of at least two integers each (any fractions, scaled: see below)."""
+    # With x = X / D, n * sum((x - mean_x) * (y - mean_y)) * D**2 is the integer n * sum(X * Y) - sum(X) * sum(Y),
+    # and likewise the variances: the ratio below is the fractions' own, whatever each list's D, and int / int
+    # rounds it to the nearest float, as a Fraction's float() does.
+    n = len(xs)
+    sum_x, sum_y = sum(xs), sum(ys)
+    cov = n * sum(map(operator.mul, xs, ys)) - sum_x * sum_y
+    var_x = n * sum(map(operator.mul, xs, xs)) - sum_x * sum_x
+    var_y = n * sum(map(operator.mul, ys, ys)) - sum_y * sum_y
     if var_x == 0 or var_y == 0:
         return None
     r = math.copysign(math.sqrt(cov * cov / (var_x * var_y)), cov)
@@ -251,19 +278,25 @@ def item_analysis(batch: BatchResult) -> tuple[PartStats, ...]:
     for result in batch.submissions:
         for part in result.parts:
             key = (part.problem, part.part)
-            part_keys[key] = max(part_keys.get(key, part.max_score), part.max_score)
-    rows: dict[tuple[str, str], list[tuple[str, Fraction, PartResult]]] = defaultdict(list)
-    for result in counted_submissions(batch):
-        total = result.total
+            known = part_keys.get(key)
+            if known is None or (part.max_score is not known and part.max_score > known):  # most are one object
+                part_keys[key] = part.max_score
+    # Every total and score as an integer over one denominator (see _scaled): the sums below are exact.
+    counted = counted_submissions(batch)
+    denominator = math.lcm(*{r.total.denominator for r in counted},
+                           *{part.score.denominator for r in counted for part in r.parts})
+    rows: dict[tuple[str, str], list[tuple[str, int, PartResult]]] = defaultdict(list)
+    for result in counted:
+        total = result.total.numerator * (denominator // result.total.denominator)
         for part in result.parts:
             rows[(part.problem, part.part)].append((result.student_id, total, part))
     stats = []
     for key in sorted(part_keys):
         max_score = part_keys[key]
         entries = rows.get(key, [])
-        scores = [part.score for _, _, part in entries]
-        mean = _mean(scores)
+        scores = [part.score.numerator * (denominator // part.score.denominator) for _, _, part in entries]
         n = len(entries)
+        mean = Fraction(sum(scores), denominator * n) if n else None
         mistakes: dict[str, list[str]] = defaultdict(list)
         special: dict[str, list[str]] = defaultdict(list)
         for student_id, _, part in entries:
@@ -280,7 +313,8 @@ def item_analysis(batch: BatchResult) -> tuple[PartStats, ...]:
             share_correct=Fraction(sum(p.status is Status.CORRECT for _, _, p in entries), n) if n else None,
             difficulty=mean / max_score if mean is not None and max_score else None,
             upper_lower=upper_lower_index([(sid, total, p.status is Status.CORRECT) for sid, total, p in entries]),
-            point_biserial=correlation(scores, [total - p.score for _, total, p in entries]),
+            point_biserial=_pearson(scores, [total - score for (_, total, _), score in zip(entries, scores)])
+            if n >= 2 else None,
             mistakes=_mistake_counts(mistakes),
             carried_forward=tuple(sorted(special[CARRIED_FORWARD])),
             overridden=tuple(sorted(special[OVERRIDDEN])),
