@@ -4,15 +4,17 @@ A forked child starts with a copy of the parent's memory, so the graded class
 reaches it without being pickled. The students are taken in small chunks from
 a shared counter: the children start at once (the first may do one other job
 first), the parent goes on with the class-wide reports, then joins in on the
-chunks still left, so no process waits while another has work. Where ``fork``
-is not the way processes start (Windows, macOS), the work runs in the parent.
+chunks still left, so no process waits while another has work. Other jobs
+(whole reports) can be shared too: each process takes them, one at a time,
+before its chunks. Where ``fork`` is not the way processes start (Windows,
+macOS), the work runs in the parent.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from grader.errors import GraderError
 from grader.heap import keep, long_lived
@@ -22,7 +24,8 @@ CHUNK = 64
 
 
 def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
-                   chunk: int = CHUNK, *, first: Callable[[], None] | None = None) -> Callable[[], None]:
+                   chunk: int = CHUNK, *, first: Callable[[], None] | None = None,
+                   jobs: Sequence[Callable[[], None]] = ()) -> Callable[[], None]:
     """Start ``processes`` forked processes doing ``work(start, stop)`` over chunks of ``range(count)``.
 
     Args:
@@ -33,21 +36,31 @@ def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
         chunk: Items taken at a time.
         first: A job done once, before any chunk, by the first forked process (here, with none): the
             others and this one take the chunks meanwhile.
+        jobs: Jobs each done once, by whichever process takes it, in this order: every process (this one
+            when it comes to the chunks) takes the jobs left before any chunk. The longest first.
 
     Returns:
-        A function that does the chunks no process has taken yet, waits for the processes, and raises
-        GraderError when one of them failed.
+        A function that does the jobs and chunks no process has taken yet, waits for the processes, and
+        raises GraderError when one of them failed.
     """
     if processes < 1 or sys.platform != "linux":
-        if first is not None:
-            first()
+        for job in (first, *jobs) if first is not None else jobs:
+            job()
         for start in range(0, count, chunk):
             work(start, min(start + chunk, count))
         return lambda: None
     context = multiprocessing.get_context("fork")
-    taken = context.Value("q", 0)  # the first item no process has taken yet (shared, with its lock)
+    # Shared, each with its lock: the next job no process has taken yet, then the first item.
+    next_job, taken = context.Value("q", 0), context.Value("q", 0)
 
-    def take_chunks() -> None:
+    def take_jobs_then_chunks() -> None:
+        while True:
+            with next_job.get_lock():
+                number = next_job.value
+                next_job.value = min(number + 1, len(jobs))
+            if number >= len(jobs):
+                break
+            jobs[number]()
         while True:
             with taken.get_lock():
                 start = taken.value
@@ -56,12 +69,12 @@ def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
                 return
             work(start, min(start + chunk, count))
 
-    def first_then_chunks() -> None:
+    def first_then_the_rest() -> None:
         if first is not None:
             first()
-        take_chunks()
+        take_jobs_then_chunks()
 
-    children = [context.Process(target=first_then_chunks if number == 0 else take_chunks, daemon=True)
+    children = [context.Process(target=first_then_the_rest if number == 0 else take_jobs_then_chunks, daemon=True)
                 for number in range(processes)]
     with long_lived():
         keep()  # the children need not walk (and copy) what they inherit
@@ -69,7 +82,7 @@ def share_in_forks(work: Callable[[int, int], None], count: int, processes: int,
             child.start()
 
     def finish() -> None:
-        take_chunks()
+        take_jobs_then_chunks()
         for child in children:
             child.join()
         failed = [child.exitcode for child in children if child.exitcode != 0]

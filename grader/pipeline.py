@@ -10,7 +10,7 @@ import functools
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, TextIO
 
 from grader.cache import CACHE_FILE, RUN_FILE, ResultCache, SubmissionKeys, fingerprint, read_run, run_key, write_run
 from grader.course import Course, Reveal
@@ -128,7 +128,7 @@ def _run_class(submissions: tuple[SubmissionFolder, ...],
 
 def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: RunOptions) -> list[Path]:
     """Write every report ``options.formats`` asks for; returns the files written."""
-    # The writers bring numpy, pandas, openpyxl and matplotlib: imported only when reports are written,
+    # The writers bring numpy, pandas and matplotlib: imported only when reports are written,
     # and those of the class-wide reports only once the feedback files are being written (0.3 s).
     from grader.forked import share_in_forks
     from grader.reporting.feedback_files import feedback_paths, write_feedback_files
@@ -144,6 +144,8 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
         write_similarity_report(options.out, similar_essays(batch, exclude=options.similarity_exclude))
 
     similarity: Callable[[], None] | None = write_similarity if Format.CSV in options.formats else None
+    reports = _class_reports(batch, options)
+    jobs = [report.write for report in reports]
     feedback_written: Callable[[], None] = lambda: None
     if Format.FEEDBACK in options.formats:
         def write_feedback(start: int, stop: int) -> None:
@@ -151,20 +153,17 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
                      for r in batch.submissions[start:stop])  # one at a time: views need not be held at once
             write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
 
-        # Written in other processes (a file per student adds up) while this one does the class-wide reports,
+        # Written in other processes (a file per student adds up) while this one writes the CSV files,
         # then by this one too, until every student's are written. The first of them finds the similar
-        # essays first (seconds for a large class): the class-wide reports' longest part, which would
-        # otherwise leave the others' CPU idle at the end while this process alone finishes it.
+        # essays first (seconds for a large class), and the other class-wide reports are taken by whichever
+        # process comes to them first (report.xlsx alone takes 20 s for 10,000 students): done in this one
+        # after the CSV files, they would leave the others' CPU idle at the end.
         _sum_scores(batch)
         feedback_written = share_in_forks(write_feedback, len(batch.submissions),
                                           _report_processes(options, len(batch.submissions)),
-                                          first=similarity)
-        similarity = None  # the writers' job
-    from grader.reporting.excel import write_xlsx
-    from grader.reporting.files import SIMILARITY_FILE, write_atomic, write_score_reports
-    from grader.reporting.gradescope import gradescope_results
-    from grader.reporting.html_report import write_html
-    from grader.safe_names import safe_file_name
+                                          first=similarity, jobs=jobs)
+        similarity, jobs = None, []  # the writers'
+    from grader.reporting.files import SIMILARITY_FILE, write_score_reports
 
     if Format.CSV in options.formats:
         if similarity is not None:
@@ -172,24 +171,54 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
         written += [*write_score_reports(batch, options.out, options.lang), options.out / SIMILARITY_FILE]
     if Format.FEEDBACK in options.formats:
         written += [path for r in batch.submissions for path in feedback_paths(r.student_id, options.out / "feedback")]
-    if Format.XLSX in options.formats:
-        written.append(write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang))
-    if Format.HTML in options.formats:
-        written.append(write_html(options.out / "report.html", batch, options.course, options.roster, options.lang))
-    if Format.GRADESCOPE in options.formats:
-        for result in batch.submissions:
-            path = options.out / "gradescope" / f"{safe_file_name(result.student_id)}.json"
-            data = gradescope_results(result, batch.max_scores, options.lang, reveal=options.course.reveal)
-            write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-            written.append(path)
-    for fmt, name, text in _lms_files(batch, options):
-        if fmt in options.formats:
-            write_atomic(options.out / name, text())
-            written.append(options.out / name)
-    # Joined last: every other report is written while the forked writers work (this process then writes
-    # the feedback files they have not taken).
+    for job in jobs:
+        job()
+    written += [path for report in reports for path in report.files]
+    # Joined last: this process then writes the reports and feedback files the forked writers have not taken.
     feedback_written()
     return written
+
+
+@dataclass(frozen=True)
+class _ClassReport:
+    """A report of the whole class but the CSV files and the feedback files: what it writes, and how."""
+
+    files: tuple[Path, ...]
+    write: Callable[[], None]
+
+
+def _class_reports(batch: BatchResult, options: RunOptions) -> list[_ClassReport]:
+    """The reports of ``options.formats`` but the CSV and feedback files, the longest to write first."""
+    from grader.reporting.files import write_atomic, write_atomic_with
+    from grader.safe_names import safe_file_name
+
+    def write_xlsx() -> None:
+        from grader.reporting.excel import write_xlsx
+
+        write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang)
+
+    def write_html() -> None:
+        from grader.reporting.html_report import write_html
+
+        write_html(options.out / "report.html", batch, options.course, options.roster, options.lang)
+
+    gradescope = [options.out / "gradescope" / f"{safe_file_name(r.student_id)}.json" for r in batch.submissions]
+
+    def write_gradescope() -> None:
+        from grader.reporting.gradescope import gradescope_results
+
+        for result, path in zip(batch.submissions, gradescope):
+            data = gradescope_results(result, batch.max_scores, options.lang, reveal=options.course.reveal)
+            write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+    reports = [
+        (Format.XLSX, _ClassReport((options.out / "report.xlsx",), write_xlsx)),
+        (Format.HTML, _ClassReport((options.out / "report.html",), write_html)),
+        (Format.GRADESCOPE, _ClassReport(tuple(gradescope), write_gradescope)),
+        *((fmt, _ClassReport((options.out / name,), functools.partial(write_atomic_with, options.out / name, write)))
+          for fmt, name, write in _lms_files(batch, options)),
+    ]
+    return [report for fmt, report in reports if fmt in options.formats]
 
 
 def _sum_scores(batch: BatchResult) -> None:
@@ -264,16 +293,17 @@ def _expected_answers(problems: tuple[Problem, ...], course: Course
     return lambda student_id: expected_answers(variants.for_student(student_id))
 
 
-def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, str, Callable[[], str]], ...]:
-    """The single-file exports: format, file name, and how to build the text (only when asked for)."""
+def _lms_files(batch: BatchResult, options: RunOptions) -> tuple[tuple[Format, str, Callable[[TextIO], object]], ...]:
+    """The single-file exports: format, file name, and how to write the text to a file (only when asked for)."""
     from grader.reporting.canvas import canvas_csv
-    from grader.reporting.junit import junit_xml
+    from grader.reporting.junit import write_junit
     from grader.reporting.moodle import moodle_csv
 
     return (
-        (Format.CANVAS, "canvas.csv", lambda: canvas_csv(batch, options.course, options.roster)),
-        (Format.MOODLE, "moodle.csv", lambda: moodle_csv(batch, options.course, options.roster, options.lang)),
-        (Format.JUNIT, "junit.xml", lambda: junit_xml(batch, options.lang)),
+        (Format.CANVAS, "canvas.csv", lambda file: file.write(canvas_csv(batch, options.course, options.roster))),
+        (Format.MOODLE, "moodle.csv",
+         lambda file: file.write(moodle_csv(batch, options.course, options.roster, options.lang))),
+        (Format.JUNIT, "junit.xml", lambda file: write_junit(file, batch, options.lang)),  # streamed: 100 MB for 10,000
     )
 
 

@@ -180,6 +180,30 @@ def test_first_job_runs_here_first_without_processes() -> None:
     assert seen == ["first", (0, 64), (64, 100)]
 
 
+def test_jobs_run_once_each_across_the_processes(tmp_path) -> None:
+    """Every shared job runs exactly once (in whichever process takes it), and every chunk still runs once."""
+    def job(number: int) -> Callable[[], None]:
+        return lambda: (tmp_path / f"job{number}-{os.getpid()}").write_text("")
+
+    def work(start: int, stop: int) -> None:
+        (tmp_path / f"{start}-{stop}-{os.getpid()}").write_text("done")
+
+    share_in_forks(work, 300, 2, chunk=7, first=job(0), jobs=[job(number) for number in range(1, 6)])()
+    jobs = sorted(p.name.split("-")[0] for p in tmp_path.glob("job*"))
+    assert jobs == [f"job{number}" for number in range(6)]
+    assert not (tmp_path / f"job0-{os.getpid()}").exists()  # the first job is a forked process's
+    chunks = sorted(tuple(int(n) for n in p.name.split("-")[:2]) for p in tmp_path.iterdir() if p.name[0].isdigit())
+    assert chunks == [(start, min(start + 7, 300)) for start in range(0, 300, 7)]
+
+
+def test_jobs_run_here_in_order_without_processes() -> None:
+    """With no processes asked for, the first job, then the shared jobs in order, then the chunks run here."""
+    seen: list[object] = []
+    share_in_forks(lambda start, stop: seen.append((start, stop)), 100, 0, first=lambda: seen.append("first"),
+                   jobs=[lambda: seen.append("a"), lambda: seen.append("b")])
+    assert seen == ["first", "a", "b", (0, 64), (64, 100)]
+
+
 def test_no_processes_runs_the_work_here(tmp_path) -> None:
     """With no processes asked for, the work is done at once, in this process, chunk by chunk."""
     seen: list[tuple[int, int, int]] = []

@@ -27,7 +27,7 @@ from grader.reporting.canvas import canvas_csv
 from grader.reporting.formatting import points
 from grader.reporting.github_classroom import classroom_result, encode_result
 from grader.reporting.gradescope import build_autograder_zip, error_results, gradescope_results
-from grader.reporting.junit import junit_xml
+from grader.reporting.junit import junit_xml, write_junit
 from grader.reporting.moodle import moodle_csv
 from grader.results import BatchResult, Lang, Status, SubmissionResult, SubmissionStatus
 from grader.roster import Roster, Student, join_roster
@@ -541,6 +541,21 @@ def test_junit_marks_errors_and_reviews(batch) -> None:
     assert len(root.findall("testsuite/testcase/skipped")) == reviews == int(root.get("skipped")) > 0
     invalid = next(s for s in root.findall("testsuite") if s.get("name") == "malformed-types")
     assert [e.get("type") for e in invalid.findall("testcase/error")] == ["invalid", "invalid"]
+
+
+def test_junit_written_suite_by_suite_is_laid_out_as_one_indented_tree(batch, tmp_path) -> None:
+    """The report written a student at a time is the text ElementTree gives the whole tree, indented."""
+    for lang in (Lang.EN, Lang.FA):
+        with open(tmp_path / "junit.xml", "w", encoding="utf-8", newline="") as file:
+            write_junit(file, batch, lang)
+        text = (tmp_path / "junit.xml").read_text(encoding="utf-8")
+        root = ET.fromstring(text.encode("utf-8"))
+        ET.indent(root)
+        assert text == '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        assert text == junit_xml(batch, lang) and text.count("<testsuite ") == len(batch.submissions)
+    empty = junit_xml(BatchResult((), batch.max_scores))
+    assert ET.fromstring(empty.encode("utf-8")).attrib == {"name": "hw-grader", "tests": "0", "failures": "0",
+                                                            "errors": "0", "skipped": "0"}
 
 
 def test_junit_is_deterministic_and_escapes_control_characters(batch) -> None:

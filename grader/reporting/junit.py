@@ -31,8 +31,10 @@ byte-identical across runs.
 
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
+from typing import TextIO
 
 from grader.reporting.formatting import feedback_text, points
 from grader.results import BatchResult, Lang, PartResult, Status, SubmissionResult
@@ -61,8 +63,23 @@ def _message(part: PartResult, lang: Lang) -> str:
     return _xml_text(f"{head}: {text}" if text else head)
 
 
-def _suite(result: SubmissionResult, max_total: str, lang: Lang) -> tuple[ET.Element, dict[str, int]]:
-    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+_COUNTED = {"skipped": "skipped", "error": "errors", "failure": "failures"}
+"""The count each outcome but ``passed`` adds to."""
+_COUNTS = ("tests", "failures", "errors", "skipped")
+
+
+def _counts(result: SubmissionResult) -> dict[str, int]:
+    """A student's test cases, and how many of them failed, could not be graded, or were skipped."""
+    counts = dict.fromkeys(_COUNTS, 0)
+    counts["tests"] = len(result.parts)
+    for part in result.parts:
+        outcome = _outcome(part)
+        if outcome != "passed":
+            counts[_COUNTED[outcome]] += 1
+    return counts
+
+
+def _suite(result: SubmissionResult, max_total: str, lang: Lang) -> ET.Element:
     student = _xml_text(result.student_id)
     suite = ET.Element("testsuite", {"name": student})
     properties = ET.SubElement(suite, "properties")
@@ -71,21 +88,50 @@ def _suite(result: SubmissionResult, max_total: str, lang: Lang) -> tuple[ET.Ele
     for part in sorted(result.parts, key=lambda p: (p.problem, p.part)):
         case = ET.SubElement(suite, "testcase", {"classname": f"{student}.{part.problem}",
                                                  "name": _xml_text(part.part)})
-        counts["tests"] += 1
         outcome = _outcome(part)
         if outcome == "passed":
             continue
-        element = {"skipped": "skipped", "error": "error", "failure": "failure"}[outcome]
-        counts[{"skipped": "skipped", "error": "errors", "failure": "failures"}[outcome]] += 1
         attributes = {"message": _message(part, lang)}
-        if element != "skipped":
+        if outcome != "skipped":
             attributes["type"] = part.status.value
-        child = ET.SubElement(case, element, attributes)
-        if element != "skipped":
+        child = ET.SubElement(case, outcome, attributes)
+        if outcome != "skipped":
             child.text = attributes["message"]
-    for key in ("tests", "failures", "errors", "skipped"):
-        suite.set(key, str(counts[key]))
-    return suite, counts
+    for key, count in _counts(result).items():
+        suite.set(key, str(count))
+    return suite
+
+
+def write_junit(file: TextIO, batch: BatchResult, lang: Lang = Lang.EN) -> None:
+    """Write the class's parts as a JUnit XML report (:func:`junit_xml`'s text) to ``file``, a student's
+    suite at a time: a class of 10,000 makes a file of some 100 MB, whose tree would take five times that.
+
+    Args:
+        file: Where the text goes.
+        batch: The graded class.
+        lang: Language of the failure messages.
+    """
+    results = sorted(batch.submissions, key=lambda r: r.student_id)
+    root = ET.Element("testsuites", {"name": "hw-grader"})
+    counts = [_counts(result) for result in results]  # the totals come first, in the root's attributes
+    for key in _COUNTS:
+        root.set(key, str(sum(c[key] for c in counts)))
+    file.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    if not results:
+        file.write(ET.tostring(root, encoding="unicode") + "\n")
+        return
+    # Laid out as ET.indent(root) would lay the whole tree out: each suite indented one level in,
+    # followed by the next one's indentation, the last by the root's closing tag.
+    root.text = "\n  "
+    opening = ET.tostring(root, encoding="unicode").removesuffix("</testsuites>")
+    file.write(opening)
+    max_total = points(batch.max_total)
+    for number, result in enumerate(results, start=1):
+        suite = _suite(result, max_total, lang)
+        ET.indent(suite, level=1)
+        suite.tail = "\n" if number == len(results) else "\n  "
+        file.write(ET.tostring(suite, encoding="unicode"))
+    file.write("</testsuites>\n")
 
 
 def junit_xml(batch: BatchResult, lang: Lang = Lang.EN) -> str:
@@ -100,15 +146,6 @@ def junit_xml(batch: BatchResult, lang: Lang = Lang.EN) -> str:
         with totals, one ``<testsuite>`` per student sorted by id, one
         ``<testcase>`` per part sorted by problem then part.
     """
-    root = ET.Element("testsuites", {"name": "hw-grader"})
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    max_total = points(batch.max_total)
-    for result in sorted(batch.submissions, key=lambda r: r.student_id):
-        suite, counts = _suite(result, max_total, lang)
-        root.append(suite)
-        for key in totals:
-            totals[key] += counts[key]
-    for key in ("tests", "failures", "errors", "skipped"):
-        root.set(key, str(totals[key]))
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    text = io.StringIO()
+    write_junit(text, batch, lang)
+    return text.getvalue()
