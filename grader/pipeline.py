@@ -128,8 +128,8 @@ def _run_class(submissions: tuple[SubmissionFolder, ...],
 
 def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: RunOptions) -> list[Path]:
     """Write every report ``options.formats`` asks for; returns the files written."""
-    # The writers bring numpy, pandas and matplotlib: imported only when reports are written,
-    # and those of the class-wide reports only once the feedback files are being written (0.3 s).
+    # The writers bring numpy, pandas, XlsxWriter and matplotlib: imported only when reports are written,
+    # those of the whole-class reports by the process that writes each (see _class_reports).
     from grader.forked import share_in_forks
     from grader.reporting.feedback_files import feedback_paths, write_feedback_files
     from grader.reporting.student_view import student_view
@@ -192,33 +192,36 @@ def _class_reports(batch: BatchResult, options: RunOptions) -> list[_ClassReport
     from grader.reporting.files import write_atomic, write_atomic_with
     from grader.safe_names import safe_file_name
 
-    def write_xlsx() -> None:
-        from grader.reporting.excel import write_xlsx
+    out, formats = options.out, options.formats
+    reports: list[_ClassReport] = []
+    if Format.XLSX in formats:
+        def write_xlsx() -> None:
+            from grader.reporting.excel import write_xlsx
 
-        write_xlsx(options.out / "report.xlsx", batch, options.course, options.roster, options.lang)
+            write_xlsx(out / "report.xlsx", batch, options.course, options.roster, options.lang)
 
-    def write_html() -> None:
-        from grader.reporting.html_report import write_html
+        reports.append(_ClassReport((out / "report.xlsx",), write_xlsx))
+    if Format.HTML in formats:
+        def write_html() -> None:
+            from grader.reporting.html_report import write_html
 
-        write_html(options.out / "report.html", batch, options.course, options.roster, options.lang)
+            write_html(out / "report.html", batch, options.course, options.roster, options.lang)
 
-    gradescope = [options.out / "gradescope" / f"{safe_file_name(r.student_id)}.json" for r in batch.submissions]
+        reports.append(_ClassReport((out / "report.html",), write_html))
+    if Format.GRADESCOPE in formats:
+        gradescope = tuple(out / "gradescope" / f"{safe_file_name(r.student_id)}.json" for r in batch.submissions)
 
-    def write_gradescope() -> None:
-        from grader.reporting.gradescope import gradescope_results
+        def write_gradescope() -> None:
+            from grader.reporting.gradescope import gradescope_results
 
-        for result, path in zip(batch.submissions, gradescope):
-            data = gradescope_results(result, batch.max_scores, options.lang, reveal=options.course.reveal)
-            write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+            for result, path in zip(batch.submissions, gradescope):
+                data = gradescope_results(result, batch.max_scores, options.lang, reveal=options.course.reveal)
+                write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
-    reports = [
-        (Format.XLSX, _ClassReport((options.out / "report.xlsx",), write_xlsx)),
-        (Format.HTML, _ClassReport((options.out / "report.html",), write_html)),
-        (Format.GRADESCOPE, _ClassReport(tuple(gradescope), write_gradescope)),
-        *((fmt, _ClassReport((options.out / name,), functools.partial(write_atomic_with, options.out / name, write)))
-          for fmt, name, write in _lms_files(batch, options)),
-    ]
-    return [report for fmt, report in reports if fmt in options.formats]
+        reports.append(_ClassReport(gradescope, write_gradescope))
+    reports += [_ClassReport((out / name,), functools.partial(write_atomic_with, out / name, write))
+                for fmt, name, write in _lms_files(batch, options) if fmt in formats]
+    return reports
 
 
 def _sum_scores(batch: BatchResult) -> None:
