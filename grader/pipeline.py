@@ -143,9 +143,10 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
 
         write_similarity_report(options.out, similar_essays(batch, exclude=options.similarity_exclude))
 
-    similarity: Callable[[], None] | None = write_similarity if Format.CSV in options.formats else None
     reports = _class_reports(batch, options)
     jobs = [report.write for report in reports]
+    if Format.CSV in options.formats:  # seconds for a large class: only report.xlsx, when asked for, takes longer
+        jobs.insert(1 if Format.XLSX in options.formats else 0, write_similarity)
     feedback_written: Callable[[], None] = lambda: None
     if Format.FEEDBACK in options.formats:
         def write_feedback(start: int, stop: int) -> None:
@@ -154,20 +155,18 @@ def _write_reports(batch: BatchResult, problems: tuple[Problem, ...], options: R
             write_feedback_files(views, options.out / "feedback", options.course.assignment, options.lang)
 
         # Written in other processes (a file per student adds up) while this one writes the CSV files,
-        # then by this one too, until every student's are written. The first of them finds the similar
-        # essays first (seconds for a large class), and the other class-wide reports are taken by whichever
-        # process comes to them first (report.xlsx alone takes 20 s for 10,000 students): done in this one
-        # after the CSV files, they would leave the others' CPU idle at the end.
+        # then by this one too, until every student's are written. The whole-class reports go first, each
+        # to whichever process comes to it: the first forked one starts at once on the longest (the similar
+        # essays, or report.xlsx: 20 s for 10,000 students), this one after the CSV files. Done in this one
+        # alone, they would leave the others' CPU idle at the end.
         _sum_scores(batch)
         feedback_written = share_in_forks(write_feedback, len(batch.submissions),
                                           _report_processes(options, len(batch.submissions)),
-                                          first=similarity, jobs=jobs)
-        similarity, jobs = None, []  # the writers'
+                                          first=jobs[0] if jobs else None, jobs=jobs[1:])
+        jobs = []  # the writers'
     from grader.reporting.files import SIMILARITY_FILE, write_score_reports
 
     if Format.CSV in options.formats:
-        if similarity is not None:
-            similarity()
         written += [*write_score_reports(batch, options.out, options.lang), options.out / SIMILARITY_FILE]
     if Format.FEEDBACK in options.formats:
         written += [path for r in batch.submissions for path in feedback_paths(r.student_id, options.out / "feedback")]
