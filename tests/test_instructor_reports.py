@@ -354,6 +354,15 @@ def test_xlsx_keeps_hostile_text_as_text(tmp_path) -> None:
     assert review == [(HOSTILE_ID, "p", "a", 1, 1, '<b>bold</b> & "quoted" <script>alert(2)</script>')]
 
 
+def test_xlsx_keeps_text_that_looks_like_an_excel_escape(tmp_path) -> None:
+    """A student id "_x0041_" is stored escaped (_x005F_x0041_), so Excel shows it as typed, not as "A"."""
+    batch = BatchResult((submission("_x0041_", PartResult("p", "a", Fraction(1), Fraction(1), Status.CORRECT)),),
+                        {"p": Fraction(1)})
+    with zipfile.ZipFile(write_xlsx(tmp_path / "r.xlsx", batch, Course())) as archive:
+        xml = "".join(archive.read(name).decode("utf-8") for name in archive.namelist() if name.endswith(".xml"))
+    assert ">_x005F_x0041_<" in xml and ">_x0041_<" not in xml
+
+
 # --- HTML ---------------------------------------------------------------------------------------------------------
 
 class PageParser(HTMLParser):
