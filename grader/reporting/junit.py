@@ -79,7 +79,8 @@ def _counts(result: SubmissionResult) -> dict[str, int]:
     return counts
 
 
-def _suite(result: SubmissionResult, max_total: str, lang: Lang) -> ET.Element:
+def _suite(result: SubmissionResult, counts: dict[str, int], max_total: str, lang: Lang) -> ET.Element:
+    """A student's suite (``counts``: its :func:`_counts`)."""
     student = _xml_text(result.student_id)
     suite = ET.Element("testsuite", {"name": student})
     properties = ET.SubElement(suite, "properties")
@@ -97,7 +98,7 @@ def _suite(result: SubmissionResult, max_total: str, lang: Lang) -> ET.Element:
         child = ET.SubElement(case, outcome, attributes)
         if outcome != "skipped":
             child.text = attributes["message"]
-    for key, count in _counts(result).items():
+    for key, count in counts.items():
         suite.set(key, str(count))
     return suite
 
@@ -126,8 +127,8 @@ def write_junit(file: TextIO, batch: BatchResult, lang: Lang = Lang.EN) -> None:
     opening = ET.tostring(root, encoding="unicode").removesuffix("</testsuites>")
     file.write(opening)
     max_total = points(batch.max_total)
-    for number, result in enumerate(results, start=1):
-        suite = _suite(result, max_total, lang)
+    for number, (result, result_counts) in enumerate(zip(results, counts), start=1):
+        suite = _suite(result, result_counts, max_total, lang)
         ET.indent(suite, level=1)
         suite.tail = "\n" if number == len(results) else "\n  "
         file.write(ET.tostring(suite, encoding="unicode"))
