@@ -28,7 +28,7 @@ from grader.reporting.formatting import points
 from grader.reporting.github_classroom import classroom_result, encode_result
 from grader.reporting.gradescope import build_autograder_zip, error_results, gradescope_results
 from grader.reporting.junit import junit_xml, write_junit
-from grader.reporting.moodle import moodle_csv
+from grader.reporting.moodle import moodle_csv, write_moodle_csv
 from grader.results import BatchResult, Lang, Status, SubmissionResult, SubmissionStatus
 from grader.roster import Roster, Student, join_roster
 from grader.submission import find_submissions
@@ -488,6 +488,25 @@ def test_moodle_with_roster_adds_email_and_keeps_only_known_students(batch) -> N
     assert [row[:3] for row in table[1:]] == [["answer-key", "key@example.edu", "45.5"],
                                               ["mistake-no-bias", "", "42.5"]]
     assert any("\u0600" <= ch <= "\u06ff" for ch in table[2][3])
+
+
+def test_moodle_is_written_a_row_at_a_time(batch) -> None:
+    """The file is written one row per write (a class of 10,000 is some 60 MB of text), and holds moodle_csv's rows."""
+
+    class Recorder(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.writes.append(text)
+            return super().write(text)
+
+    file = Recorder()
+    write_moodle_csv(file, batch, COURSE, None, Lang.FA)
+    table = rows(moodle_csv(batch, COURSE, None, Lang.FA))
+    assert len(table) > 2 and len(file.writes) == len(table)
+    assert [rows(text) for text in file.writes] == [[row] for row in table]
 
 
 def test_moodle_feedback_is_in_persian_when_asked(batch) -> None:

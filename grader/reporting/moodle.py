@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import TextIO
 
 from grader.course import Course
 from grader.reporting.formatting import feedback_text, points
@@ -57,6 +58,33 @@ def moodle_feedback(result: SubmissionResult, max_total_text: str, lang: Lang) -
     return " | ".join(" ".join(piece.split()) for piece in pieces)
 
 
+def write_moodle_csv(file: TextIO, batch: BatchResult, course: Course, roster: Roster | None = None,
+                     lang: Lang = Lang.EN) -> None:
+    """Write the class's totals and feedback (:func:`moodle_csv`'s text) to ``file``, a row at a time: the
+    text of a class of 10,000 is some 60 MB.
+
+    Args:
+        file: Where the text goes.
+        batch: The graded class (after overrides and the roster join, if any).
+        course: Gives the grade and feedback columns' names.
+        roster: Emails, and which ids Moodle knows; optional.
+        lang: Language of the feedback column.
+    """
+    with_email = roster is not None and any(student.email for student in roster.students)
+    header = [ID_COLUMN, *([EMAIL_COLUMN] if with_email else []), course.assignment, feedback_column(course)]
+    writer = csv.writer(file, lineterminator="\n")
+    writer.writerow(header)
+    max_total = points(batch.max_total)
+    for result in sorted(batch.submissions, key=lambda r: r.student_id):
+        if result.status is SubmissionStatus.MISSING:
+            continue
+        student = roster.get(result.student_id) if roster is not None else None
+        if roster is not None and student is None:
+            continue
+        email = [student.email if student else ""] if with_email else []
+        writer.writerow([result.student_id, *email, points(result.total), moodle_feedback(result, max_total, lang)])
+
+
 def moodle_csv(batch: BatchResult, course: Course, roster: Roster | None = None, lang: Lang = Lang.EN) -> str:
     """The class's totals and feedback as a Moodle grade import file.
 
@@ -70,18 +98,6 @@ def moodle_csv(batch: BatchResult, course: Course, roster: Roster | None = None,
         CSV text (UTF-8, Unix line ends): the header, then one row per student
         sorted by ``student_id``.
     """
-    with_email = roster is not None and any(student.email for student in roster.students)
-    header = [ID_COLUMN, *([EMAIL_COLUMN] if with_email else []), course.assignment, feedback_column(course)]
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    max_total = points(batch.max_total)
-    for result in sorted(batch.submissions, key=lambda r: r.student_id):
-        if result.status is SubmissionStatus.MISSING:
-            continue
-        student = roster.get(result.student_id) if roster is not None else None
-        if roster is not None and student is None:
-            continue
-        email = [student.email if student else ""] if with_email else []
-        writer.writerow([result.student_id, *email, points(result.total), moodle_feedback(result, max_total, lang)])
+    write_moodle_csv(buffer, batch, course, roster, lang)
     return buffer.getvalue()
